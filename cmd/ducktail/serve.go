@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ducktail/ducktail/base"
+	"github.com/ducktail/ducktail/engine"
+	"github.com/ducktail/ducktail/engine/schema"
+	"github.com/ducktail/ducktail/query"
+	"github.com/ducktail/ducktail/query/sqlengine"
+	"github.com/ducktail/ducktail/server"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "", "YAML config file (default: the embedded default)")
+	dataDir := fs.String("data", "", "data dir (overrides data_dir)")
+	listen := fs.String("listen", "", "listen address (overrides listen)")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*configPath)
+	if err != nil {
+		return err
+	}
+	if *dataDir != "" {
+		cfg.DataDir = *dataDir
+	}
+	if *listen != "" {
+		cfg.Listen = *listen
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return usageError{fmt.Sprintf("--log-level %q: %v", *logLevel, err)}
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	return serve(ctx, cfg, log, stdout)
+}
+
+func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer) error {
+	start := time.Now()
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	keys, _, err := tokenKeys(cfg, true)
+	if err != nil {
+		return err
+	}
+	admin, err := adminKey(cfg)
+	if err != nil {
+		return err
+	}
+	for i, s := range cfg.Streams {
+		for key, v := range map[string]string{"public": s.Public, "rate_limit": s.RateLimit, "retention": s.Retention} {
+			if v != "" {
+				log.Warn("config key is not enforced by this build yet", "key", fmt.Sprintf("streams[%d].%s", i, key))
+			}
+		}
+	}
+	if cfg.Durability == "buffered" {
+		log.Warn("durability: buffered: writes are acknowledged before fsync; a power loss can lose acknowledged events (a process crash cannot)")
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	opts := cfg.engineOptions()
+	opts.Logger = log
+	opts.Registerer = reg
+	eng, err := engine.Open(ctx, opts)
+	if err != nil {
+		return err
+	}
+	closeEngine := func() error {
+		cctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		return eng.Close(cctx)
+	}
+	for _, s := range cfg.Streams {
+		name, _ := base.ParseStreamName(s.Name)
+		payload, err := schema.FromFields(s.Schema.Fields)
+		if err == nil {
+			_, err = eng.CreateTopic(ctx, name, payload)
+		}
+		if err != nil {
+			closeEngine()
+			return fmt.Errorf("stream %s: %w", s.Name, err)
+		}
+	}
+	db, err := sqlengine.Open(sqlengine.Options{
+		DataDir: cfg.DataDir,
+		TempDir: filepath.Join(cfg.DataDir, "tmp", "duckdb"),
+		Logger:  log,
+	})
+	if err != nil {
+		closeEngine()
+		return fmt.Errorf("sql: %w", err)
+	}
+	srv, err := server.New(server.Options{
+		Engine:         eng,
+		SQL:            query.NewSQL(eng, db),
+		Keys:           keys,
+		AdminKey:       admin,
+		MaxIngestBytes: cfg.HTTPIngestion.MaxRequestBytes,
+		CORS: server.CORSOptions{
+			AllowedOrigins:   cfg.HTTPIngestion.CORS.AllowedOrigins,
+			MaxAgeSeconds:    cfg.HTTPIngestion.CORS.MaxAgeSeconds,
+			AllowCredentials: cfg.HTTPIngestion.CORS.AllowCredentials,
+		},
+		Logger:   log,
+		Registry: reg,
+	})
+	if err != nil {
+		db.Close()
+		closeEngine()
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		db.Close()
+		closeEngine()
+		return fmt.Errorf("listen: %w", err)
+	}
+	addr := "http://" + ln.Addr().String()
+	fmt.Fprintf(stdout, "ducktail %s listening on %s (data dir %s, durability %s)\n", version, addr, cfg.DataDir, cfg.Durability)
+	fmt.Fprintf(stdout, "admin key: in %s (send as Authorization: Bearer <key>)\n", adminKeyWhere(cfg))
+	for _, s := range cfg.Streams {
+		name, _ := base.ParseStreamName(s.Name)
+		c, _ := server.MintClaims(engine.TopicID(name), "", 0, "720h", time.Now())
+		fmt.Fprintf(stdout, "ingest token for %s (30 days): %s\n", name, keys.Mint(c))
+	}
+	if len(cfg.Streams) > 0 {
+		fmt.Fprintf(stdout, "  POST %s/ingest/<token> with Content-Type: application/vnd.apache.arrow.stream\n", addr)
+	}
+	log.Info("started", "addr", addr, "streams", len(eng.Streams()), "took", time.Since(start))
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err = <-errc:
+		log.Error("server stopped", "err", err)
+	case <-ctx.Done():
+		log.Info("shutting down: no new connections; finishing requests, flushing buffers")
+	}
+	stopStart := time.Now()
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	if serr := srv.Shutdown(sctx); serr != nil {
+		log.Warn("shutdown", "err", serr)
+	}
+	cancel()
+	if cerr := closeEngine(); cerr != nil {
+		err = cerr
+	}
+	db.Close()
+	log.Info("stopped", "took", time.Since(stopStart))
+	return err
+}
+
+func adminKeyWhere(c *Config) string {
+	if os.Getenv("DUCKTAIL_ADMIN_KEY") != "" {
+		return "$DUCKTAIL_ADMIN_KEY"
+	}
+	return filepath.Join(c.DataDir, "admin.key")
+}

@@ -1,0 +1,212 @@
+package engine
+
+import (
+	"context"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/ducktail/ducktail/base"
+	"github.com/ducktail/ducktail/engine/arrowipc"
+	"github.com/ducktail/ducktail/engine/wal"
+)
+
+// ArrowEvent is the _event of rows ingested as Arrow IPC: the content type.
+const ArrowEvent = "application/vnd.apache.arrow.stream"
+
+// Appended says where an append landed. With Rows 0, FirstID is the next id
+// and LastID is FirstID-1.
+type Appended struct {
+	Rows    int64
+	FirstID int64
+	LastID  int64
+	TS      int64
+}
+
+// recPool holds WAL record scratch buffers, so that logging a body costs no
+// allocation per request.
+var recPool = sync.Pool{New: func() any { b := make([]byte, 0, 256<<10); return &b }}
+
+// decoded is a validated body: its batches conformed to a stream's schema,
+// pointing into an arena copy of the body.
+type decoded struct {
+	batches []arrow.RecordBatch
+	rows    int64
+	body    []byte // the arena copy
+	chunk   *chunk
+	bytes   int64
+}
+
+func (d *decoded) release() {
+	for _, b := range d.batches {
+		b.Release()
+	}
+	d.batches = nil
+	if d.chunk != nil {
+		d.chunk.release()
+		d.chunk = nil
+	}
+}
+
+// decode copies body into the arena, decodes it as an Arrow IPC stream and
+// conforms each batch to the stream's schema.
+func (e *Engine) decode(st *Stream, body []byte) (*decoded, error) {
+	cp, ch := e.arena.copyIn(body)
+	d := &decoded{body: cp, chunk: ch, bytes: int64(len(body))}
+	stream, err := arrowipc.Decode(cp, e.mem, arrowipc.Limits{})
+	if err != nil {
+		d.release()
+		return nil, err
+	}
+	defer stream.Release()
+	if err := st.matcher.CheckSchema(stream.Schema); err != nil {
+		d.release()
+		return nil, err
+	}
+	for i, rec := range stream.Batches {
+		if rec.NumRows() == 0 {
+			continue
+		}
+		c, err := st.matcher.Conform(rec, e.mem)
+		if err != nil {
+			d.release()
+			return nil, base.Errorf(base.ErrInvalid, "batch %d: %w", i, err)
+		}
+		d.batches = append(d.batches, c)
+		d.rows += c.NumRows()
+	}
+	return d, nil
+}
+
+// AppendArrow appends the rows of an Arrow IPC stream body to st and returns
+// once they are durable under the engine's durability. tenant 0 means none.
+// The body is copied; the caller may reuse it when AppendArrow returns.
+func (e *Engine) AppendArrow(ctx context.Context, st *Stream, body []byte, tenant uint32) (Appended, error) {
+	if e.log == nil {
+		return Appended{}, base.Errorf(base.ErrForbidden, "engine: opened read-only")
+	}
+	if err := e.log.Err(); err != nil {
+		return Appended{}, err
+	}
+	if used := e.bufBytes.Load(); used+int64(len(body)) > e.opts.MemoryBudget {
+		e.kickFlush()
+		return Appended{}, base.Retry(base.ErrOverCapacity, 250,
+			"memory budget full: %d of %d bytes buffered (memory_budget_bytes); flushing", used, e.opts.MemoryBudget)
+	}
+	d, err := e.decode(st, body)
+	if err != nil {
+		return Appended{}, err
+	}
+	if d.rows == 0 {
+		d.release()
+		st.mu.Lock()
+		next := st.nextID
+		st.mu.Unlock()
+		return Appended{FirstID: next, LastID: next - 1}, nil
+	}
+
+	bufp := recPool.Get().(*[]byte)
+	st.mu.Lock()
+	now := nowMs(e.opts.Now())
+	ts := max(now, st.lastTS)
+	r := walRecord{kind: recArrow, name: st.name.String(), firstID: st.nextID, rows: d.rows,
+		ts: ts, tenant: tenant, event: ArrowEvent, body: d.body}
+	*bufp = r.appendTo((*bufp)[:0])
+	pos, err := e.log.Append(*bufp)
+	if err != nil {
+		st.mu.Unlock()
+		recPool.Put(bufp)
+		d.release()
+		return Appended{}, err
+	}
+	first := st.nextID
+	e.pushLocked(st, d, first, ts, tenant, ArrowEvent, pos)
+	st.mu.Unlock()
+	recPool.Put(bufp)
+
+	if err := e.log.Wait(ctx, pos); err != nil {
+		return Appended{}, err
+	}
+	last := first + d.rows - 1
+	st.markDurable(last + 1)
+	st.rowsIn.Add(d.rows)
+	st.bytesIn.Add(int64(len(body)))
+	e.metrics.rowsIngested.WithLabelValues(st.name.String()).Add(float64(d.rows))
+	e.metrics.bytesIngested.WithLabelValues(st.name.String()).Add(float64(len(body)))
+	if st.needsFlush(e.opts.Flush, e.opts.Now()) {
+		e.kickFlush()
+	}
+	return Appended{Rows: d.rows, FirstID: first, LastID: last, TS: ts}, nil
+}
+
+// pushLocked turns d into batches at the end of st's buffer, giving them ids
+// from first on. It takes over d's references.
+// REQUIRES: st.mu held.
+func (e *Engine) pushLocked(st *Stream, d *decoded, first, ts int64, tenant uint32, event string, pos wal.Pos) {
+	if len(st.batches) == 0 {
+		st.oldest = e.opts.Now()
+	}
+	id := first
+	for i, rec := range d.batches {
+		b := &Batch{
+			FirstID: id, Rows: rec.NumRows(), TS: ts, Event: event, Tenant: tenant,
+			payload: rec, stored: st.stored, walPos: pos,
+		}
+		if i == 0 {
+			b.Bytes = d.bytes
+			b.chunk = d.chunk // the batches share one arena allocation
+		} else {
+			d.chunk.refs.Add(1)
+			b.chunk = d.chunk
+		}
+		charged := b.Bytes
+		b.done = func() { e.bufBytes.Add(-charged) }
+		b.refs.Store(1)
+		st.batches = append(st.batches, b)
+		id += b.Rows
+	}
+	e.bufBytes.Add(d.bytes)
+	st.bufRows += d.rows
+	st.bufBytes += d.bytes
+	st.nextID = first + d.rows
+	st.lastTS = ts
+	d.batches, d.chunk = nil, nil
+}
+
+// replayRecord is wal.Replay's callback: it puts a logged append back into
+// its stream's buffer unless a committed segment already holds it.
+func (e *Engine) replayRecord(pos wal.Pos, rec []byte) error {
+	var r walRecord
+	if err := r.decode(rec); err != nil {
+		return err
+	}
+	name, err := base.ParseStreamName(r.name)
+	if err != nil {
+		return base.Errorf(base.ErrCorrupt, "engine: wal record names %q: %w", r.name, err)
+	}
+	st := e.streams[name]
+	if st == nil {
+		e.opts.Logger.Warn("wal record for an unknown stream skipped", "stream", r.name, "rows", r.rows)
+		return nil
+	}
+	if r.firstID+r.rows <= st.nextID {
+		return nil // flushed before the crash
+	}
+	if r.firstID != st.nextID {
+		return base.Errorf(base.ErrCorrupt, "engine: wal: %s record at %d:%d starts at id %d, want %d",
+			name, pos.File, pos.Offset, r.firstID, st.nextID)
+	}
+	d, err := e.decode(st, r.body)
+	if err != nil {
+		return base.Errorf(base.ErrCorrupt, "engine: wal: %s record at %d:%d does not decode: %w", name, pos.File, pos.Offset, err)
+	}
+	if d.rows != r.rows {
+		d.release()
+		return base.Errorf(base.ErrCorrupt, "engine: wal: %s record at %d:%d has %d rows, header says %d",
+			name, pos.File, pos.Offset, d.rows, r.rows)
+	}
+	st.mu.Lock()
+	e.pushLocked(st, d, r.firstID, r.ts, r.tenant, r.event, pos)
+	st.durable = st.nextID
+	st.mu.Unlock()
+	return nil
+}

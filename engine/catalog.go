@@ -1,0 +1,66 @@
+package engine
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/ducktail/ducktail/base"
+	"github.com/ducktail/ducktail/engine/schema"
+	"github.com/ducktail/ducktail/storage/vfs"
+	"lukechampine.com/blake3"
+)
+
+// catalogFile is the on-disk catalog: every stream the engine knows, with
+// the schema it was created with. It is rewritten atomically on each change
+// and read once at Open, before the WAL is replayed.
+type catalogFile struct {
+	Streams []streamDef `json:"streams"`
+}
+
+type streamDef struct {
+	Name    string         `json:"name"` // account/name
+	TopicID uint32         `json:"topic_id"`
+	Fields  []schema.Field `json:"fields"`
+	Created time.Time      `json:"created"`
+}
+
+const catalogName = "catalog.json"
+
+func loadCatalog(fsys vfs.FS, dir string) (catalogFile, error) {
+	var c catalogFile
+	f, err := fsys.Open(filepath.Join(dir, catalogName))
+	if errors.Is(err, fs.ErrNotExist) {
+		return c, nil
+	}
+	if err != nil {
+		return c, err
+	}
+	defer f.Close()
+	if err := json.NewDecoder(f).Decode(&c); err != nil {
+		return c, base.Errorf(base.ErrCorrupt, "engine: %s: %w", catalogName, err)
+	}
+	return c, nil
+}
+
+func saveCatalog(fsys vfs.FS, dir string, c catalogFile) error {
+	sort.Slice(c.Streams, func(i, j int) bool { return c.Streams[i].Name < c.Streams[j].Name })
+	data, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return err
+	}
+	return vfs.WriteFileAtomic(fsys, filepath.Join(dir, catalogName), append(data, '\n'))
+}
+
+// TopicID is the stable 32-bit id of a topic, used inside ingest tokens: the
+// first four bytes (big-endian) of the BLAKE3 hash of "account/name". Being a
+// function of the name, a token keeps naming the same topic across data dirs
+// that were created from the same config.
+func TopicID(name base.StreamName) uint32 {
+	sum := blake3.Sum256([]byte(name.String()))
+	return binary.BigEndian.Uint32(sum[:4])
+}

@@ -1,0 +1,353 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/ducktail/ducktail/base"
+	"github.com/ducktail/ducktail/engine/schema"
+	"github.com/ducktail/ducktail/engine/wal"
+	"github.com/ducktail/ducktail/storage"
+	"github.com/ducktail/ducktail/storage/manifest"
+)
+
+// Engine is the set of streams of one data dir. Safe for concurrent use.
+type Engine struct {
+	opts    Options
+	store   storage.Store
+	log     *wal.Log // nil when ReadOnly
+	arena   *arena
+	mem     memory.Allocator
+	metrics *metrics
+	lock    *os.File // flock on {DataDir}/LOCK
+
+	bufBytes atomic.Int64 // bytes charged by all unflushed batches
+
+	mu      sync.Mutex
+	streams map[base.StreamName]*Stream
+	byTopic map[uint32]*Stream
+	closed  bool
+
+	kick    chan struct{} // asks the flusher to look now
+	stop    chan struct{}
+	stopped sync.WaitGroup
+}
+
+// Open opens the data dir: it loads the catalog and each stream's manifest,
+// replays the WAL into memory, and (unless ReadOnly) starts a new WAL file
+// and the background flusher.
+func Open(ctx context.Context, opts Options) (*Engine, error) {
+	opts.EnsureDefaults()
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	e := &Engine{
+		opts:    opts,
+		arena:   newArena(4<<20, 64),
+		mem:     memory.DefaultAllocator,
+		streams: make(map[base.StreamName]*Stream),
+		byTopic: make(map[uint32]*Stream),
+		kick:    make(chan struct{}, 1),
+		stop:    make(chan struct{}),
+	}
+	var err error
+	if e.metrics, err = newMetrics(opts.Registerer, func() float64 { return float64(e.bufBytes.Load()) }); err != nil {
+		return nil, fmt.Errorf("engine: metrics: %w", err)
+	}
+	if !opts.ReadOnly {
+		if err := opts.FS.MkdirAll(opts.DataDir, 0o755); err != nil {
+			return nil, fmt.Errorf("engine: cannot create data dir: %w", err)
+		}
+		if e.lock, err = lockDir(opts.DataDir); err != nil {
+			return nil, err
+		}
+	}
+	ok := false
+	defer func() {
+		if !ok && e.lock != nil {
+			e.lock.Close()
+		}
+	}()
+	e.store = opts.Store
+	if e.store == nil {
+		local, err := storage.NewLocal(opts.DataDir, opts.FS)
+		if err != nil {
+			return nil, fmt.Errorf("engine: %w", err)
+		}
+		e.store = local
+	}
+	cat, err := loadCatalog(opts.FS, opts.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	for _, def := range cat.Streams {
+		if _, err := e.addStream(ctx, def); err != nil {
+			return nil, fmt.Errorf("engine: catalog stream %s: %w", def.Name, err)
+		}
+	}
+	walOpts := e.walOptions()
+	n, err := wal.Replay(walOpts, !opts.ReadOnly, e.replayRecord)
+	if err != nil {
+		return nil, fmt.Errorf("engine: replaying the WAL: %w", err)
+	}
+	if n > 0 {
+		opts.Logger.Info("replayed the WAL", "records", n, "buffered_bytes", e.bufBytes.Load())
+	}
+	if !opts.ReadOnly {
+		if e.log, err = wal.Open(walOpts); err != nil {
+			return nil, fmt.Errorf("engine: opening the WAL: %w", err)
+		}
+		e.stopped.Add(1)
+		go pprof.Do(context.Background(), pprof.Labels("ducktail", "flusher"), func(context.Context) {
+			defer e.stopped.Done()
+			e.flushLoop()
+		})
+	}
+	ok = true
+	return e, nil
+}
+
+func (e *Engine) walOptions() wal.Options {
+	return wal.Options{
+		Dir:         filepath.Join(e.opts.DataDir, "wal"),
+		FS:          e.opts.FS,
+		Mode:        e.opts.walMode(),
+		FileSize:    e.opts.WALFileSize,
+		Logger:      e.opts.Logger,
+		SyncLatency: e.metrics.walSync,
+	}
+}
+
+func lockDir(dir string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, "LOCK"), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("engine: cannot create lock file: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("engine: data dir %s is in use by another process: %w", dir, err)
+	}
+	return f, nil
+}
+
+// addStream builds a stream from its definition and loads its manifest.
+func (e *Engine) addStream(ctx context.Context, def streamDef) (*Stream, error) {
+	name, err := base.ParseStreamName(def.Name)
+	if err != nil {
+		return nil, err
+	}
+	payload, err := schema.FromFields(def.Fields)
+	if err != nil {
+		return nil, err
+	}
+	st := &Stream{
+		name:    name,
+		topicID: def.TopicID,
+		payload: payload,
+		stored:  schema.Stored(payload),
+		matcher: schema.NewMatcher(payload),
+		prefix:  "streams/" + name.Account + "/" + name.Name + "/",
+	}
+	m, err := manifest.Load(ctx, e.store, st.prefix)
+	if err != nil {
+		return nil, err
+	}
+	st.manifest = m
+	st.nextID = m.NextID()
+	st.durable = st.nextID
+	if k := len(m.Segments); k > 0 {
+		st.lastTS = m.Segments[k-1].MaxTS
+	}
+	if other, ok := e.byTopic[st.topicID]; ok {
+		return nil, base.Errorf(base.ErrConflict, "topic id %d of %s is already used by %s", st.topicID, name, other.name)
+	}
+	e.streams[name] = st
+	e.byTopic[st.topicID] = st
+	if !e.opts.ReadOnly {
+		e.removeOrphans(ctx, st)
+	}
+	return st, nil
+}
+
+// removeOrphans deletes segment objects under the stream's prefix that no
+// committed manifest names: leftovers of a flush that crashed between the
+// segment and the manifest commit. Their rows are still in the WAL.
+func (e *Engine) removeOrphans(ctx context.Context, st *Stream) {
+	keys, err := e.store.List(ctx, st.prefix)
+	if err != nil {
+		return
+	}
+	known := make(map[string]bool, len(st.manifest.Segments))
+	for _, s := range st.manifest.Segments {
+		known[s.Key] = true
+	}
+	for _, k := range keys {
+		if strings.HasSuffix(k, ".parquet") && !known[k] {
+			if err := e.store.Delete(ctx, k); err == nil {
+				e.opts.Logger.Warn("removed an uncommitted segment", "key", k)
+			}
+		}
+	}
+}
+
+// CreateTopic creates the stream name with the given payload schema, or
+// returns the existing stream if it already has exactly that schema. A stream
+// of that name with another schema is an ErrConflict.
+func (e *Engine) CreateTopic(ctx context.Context, name base.StreamName, payload *arrow.Schema) (*Stream, error) {
+	if err := name.Validate(); err != nil {
+		return nil, err
+	}
+	if name.Account == base.ReservedAccount {
+		return nil, base.Errorf(base.ErrInvalid, "account %q is reserved for built-in streams", name.Account)
+	}
+	if err := schema.CheckStorable(payload); err != nil {
+		return nil, err
+	}
+	fields := schema.ToFields(payload)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil, base.Errorf(base.ErrClosed, "engine: closed")
+	}
+	if st, ok := e.streams[name]; ok {
+		if sameFields(schema.ToFields(st.payload), fields) {
+			return st, nil
+		}
+		return nil, base.Errorf(base.ErrConflict, "stream %s already exists with another schema", name)
+	}
+	if e.opts.ReadOnly {
+		return nil, base.Errorf(base.ErrForbidden, "engine: opened read-only")
+	}
+	def := streamDef{Name: name.String(), TopicID: TopicID(name), Fields: fields, Created: e.opts.Now().UTC()}
+	st, err := e.addStream(ctx, def)
+	if err != nil {
+		return nil, err
+	}
+	if err := saveCatalog(e.opts.FS, e.opts.DataDir, e.catalogLocked()); err != nil {
+		delete(e.streams, name)
+		delete(e.byTopic, st.topicID)
+		return nil, fmt.Errorf("engine: cannot save the catalog: %w", err)
+	}
+	return st, nil
+}
+
+func sameFields(a, b []schema.Field) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func (e *Engine) catalogLocked() catalogFile {
+	var c catalogFile
+	for _, st := range e.streams {
+		c.Streams = append(c.Streams, streamDef{
+			Name: st.name.String(), TopicID: st.topicID, Fields: schema.ToFields(st.payload),
+		})
+	}
+	return c
+}
+
+// Stream returns the named stream, or an ErrNotFound error.
+func (e *Engine) Stream(name base.StreamName) (*Stream, error) {
+	e.mu.Lock()
+	st := e.streams[name]
+	e.mu.Unlock()
+	if st == nil {
+		return nil, base.Errorf(base.ErrNotFound, "stream %s does not exist", name)
+	}
+	return st, nil
+}
+
+// StreamByTopic returns the stream with the given topic id, or ErrNotFound.
+func (e *Engine) StreamByTopic(id uint32) (*Stream, error) {
+	e.mu.Lock()
+	st := e.byTopic[id]
+	e.mu.Unlock()
+	if st == nil {
+		return nil, base.Errorf(base.ErrNotFound, "no topic has id %d", id)
+	}
+	return st, nil
+}
+
+// Streams returns every stream, sorted by name.
+func (e *Engine) Streams() []*Stream {
+	e.mu.Lock()
+	out := make([]*Stream, 0, len(e.streams))
+	for _, st := range e.streams {
+		out = append(out, st)
+	}
+	e.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].name.String() < out[j].name.String() })
+	return out
+}
+
+// Store returns the segment store.
+func (e *Engine) Store() storage.Store { return e.store }
+
+// Err returns the WAL's sticky error: non-nil once the engine can no longer
+// make writes durable (a full disk, a failed fsync).
+func (e *Engine) Err() error {
+	if e.log == nil {
+		return nil
+	}
+	return e.log.Err()
+}
+
+// Close flushes every stream, commits, closes the WAL and removes the WAL
+// files that the flush covered. It is idempotent.
+func (e *Engine) Close(ctx context.Context) error {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil
+	}
+	e.closed = true
+	e.mu.Unlock()
+	if e.opts.ReadOnly {
+		return nil
+	}
+	close(e.stop)
+	e.stopped.Wait()
+	var errs []error
+	for _, st := range e.Streams() {
+		if err := e.flushStream(ctx, st); err != nil {
+			errs = append(errs, fmt.Errorf("flushing %s: %w", st.name, err))
+		}
+	}
+	if len(errs) == 0 {
+		e.truncateWAL()
+	}
+	if err := e.log.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	if e.lock != nil {
+		e.lock.Close()
+	}
+	return errors.Join(errs...)
+}
+
+func (e *Engine) isClosed() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.closed
+}
+
+func nowMs(t time.Time) int64 { return t.UnixMilli() }

@@ -1,0 +1,118 @@
+package engine
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/ducktail/ducktail/base"
+	"github.com/ducktail/ducktail/engine/schema"
+	"github.com/ducktail/ducktail/storage/manifest"
+)
+
+// Stream is one stream: its schema, its order (next id, last timestamp), its
+// unflushed batches and its committed manifest.
+type Stream struct {
+	name    base.StreamName
+	topicID uint32
+	payload *arrow.Schema // the user's fields
+	stored  *arrow.Schema // system columns, then payload
+	matcher *schema.Matcher
+	prefix  string // object key prefix: "streams/{account}/{name}/"
+
+	flushMu sync.Mutex // serialises flushes of this stream
+
+	mu       sync.Mutex
+	nextID   int64 // REQUIRES: mu. The id of the next event appended.
+	lastTS   int64 // REQUIRES: mu. The largest _ts given so far (ms).
+	durable  int64 // REQUIRES: mu. Every id below it is durable in the WAL.
+	batches  []*Batch
+	bufRows  int64
+	bufBytes int64
+	oldest   time.Time // arrival of batches[0]
+	manifest *manifest.Manifest
+
+	rowsIn  atomic.Int64
+	bytesIn atomic.Int64
+}
+
+// Name returns the stream's name.
+func (s *Stream) Name() base.StreamName { return s.name }
+
+// TopicID returns the id ingest tokens use for this stream.
+func (s *Stream) TopicID() uint32 { return s.topicID }
+
+// Payload returns the schema of the user's fields.
+func (s *Stream) Payload() *arrow.Schema { return s.payload }
+
+// Stored returns the schema of stored rows: system columns, then payload.
+func (s *Stream) Stored() *arrow.Schema { return s.stored }
+
+// Prefix returns the object key prefix of the stream's segments and manifest.
+func (s *Stream) Prefix() string { return s.prefix }
+
+// Stats are a stream's counters at one moment.
+type Stats struct {
+	NextID      int64 // ids below it are durable (acknowledged or about to be)
+	LastTS      int64
+	BufferRows  int64
+	BufferBytes int64
+	Segments    int
+	RowsIn      int64
+	BytesIn     int64
+}
+
+// Stats returns the stream's counters.
+func (s *Stream) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return Stats{
+		NextID: s.durable, LastTS: s.lastTS,
+		BufferRows: s.bufRows, BufferBytes: s.bufBytes,
+		Segments: len(s.manifest.Segments),
+		RowsIn:   s.rowsIn.Load(), BytesIn: s.bytesIn.Load(),
+	}
+}
+
+// Snapshot is a consistent view of a stream: its committed segments and the
+// durable unflushed batches after them. Every id below NextID is in exactly
+// one of the two. The caller must Release it.
+type Snapshot struct {
+	Stream   *Stream
+	Manifest *manifest.Manifest // immutable
+	Tail     []*Batch           // retained; in id order
+	NextID   int64
+}
+
+// Snapshot returns the stream's current snapshot.
+func (s *Stream) Snapshot() *Snapshot {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	snap := &Snapshot{Stream: s, Manifest: s.manifest, NextID: s.durable}
+	for _, b := range s.batches {
+		if b.FirstID >= s.durable {
+			break
+		}
+		b.retain()
+		snap.Tail = append(snap.Tail, b)
+	}
+	return snap
+}
+
+// Release drops the snapshot's references to its batches.
+func (snap *Snapshot) Release() {
+	for _, b := range snap.Tail {
+		b.release()
+	}
+	snap.Tail = nil
+}
+
+// markDurable records that every id below next is durable.
+func (s *Stream) markDurable(next int64) {
+	s.mu.Lock()
+	if next > s.durable {
+		s.durable = next
+	}
+	s.mu.Unlock()
+}

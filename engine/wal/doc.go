@@ -1,0 +1,63 @@
+// Package wal is ducktail's write-ahead log: the record framing, the group
+// committing writer (Log), file rotation and removal, and crash recovery
+// (Replay). A write is acknowledged only after Log.Wait says its record is
+// durable (SPEC 3).
+//
+// # Files
+//
+// The log is a sequence of files "{Dir}/{number:020d}.wal", numbered from 1
+// upwards. Open never appends to an existing file: it starts a new file
+// numbered after the highest existing one, so a file that may end in a torn
+// write is never written again. A file is rotated once it reaches
+// Options.FileSize; rotation fsyncs the old file, creates the new one and
+// fsyncs the directory before any record goes into the new file.
+//
+// # Record format
+//
+// A file is a sequence of records, each starting at an offset that is a
+// multiple of 8:
+//
+//	+---------+---------+-------------+-----------------+-------------+
+//	| crc  u32| len  u32| file   u64  | payload (len B) | zero pad    |
+//	+---------+---------+-------------+-----------------+-------------+
+//	 0         4         8             16                16+len .. 8-aligned
+//
+// All integers are little-endian. crc is CRC-32C (Castagnoli) over bytes
+// 4..16 of the header followed by the payload. file is the number of the file
+// the record was written to: data left over from another file (a renamed or
+// recycled file) fails the check. File numbers start at 1, so an all-zero
+// header is never valid. len is at most MaxRecordSize. A Pos is the offset
+// just past a record's padding.
+//
+// # Recovery
+//
+// Replay reads the files in number order. A record that is short, has a bad
+// length, a foreign file number or a bad CRC ends its file when no valid
+// record follows it at any 8-byte-aligned offset (a torn or zeroed tail: the
+// normal result of a crash, not an error; with repair it is truncated away).
+// When a valid record does follow it, the file is corrupt and Replay returns
+// an error wrapping base.ErrCorrupt that names the file and the offset.
+//
+// # Concurrency
+//
+// A *Log is safe for concurrent use. Append copies the framed record into a
+// pending buffer under Log.mu and signals the single writer goroutine, which
+// swaps the pending buffer for a spare one (double buffering, so Append does
+// not allocate in steady state), writes it, fsyncs once for the whole round
+// (Sync mode), advances the durable position and wakes every waiter at once
+// by closing the round's channel. Appends made while a round is being written
+// and synced go out in the next round (group commit, as pebble's
+// record.LogWriter). A write or sync error is sticky: the Log is failed and
+// every later Append and Wait returns it.
+//
+// Replay must not run on files a live Log is writing.
+//
+// Lock order: Log.mu before Log.smu. Log.rmMu (RemoveBefore) is never held
+// together with the others, except that it may take Log.smu briefly.
+// Functions whose name ends in Locked require the lock named in their doc.
+//
+// # Imports
+//
+// The package imports only the standard library, base and storage/vfs.
+// Metrics are injected as an Observer (a prometheus.Histogram is one).
+package wal

@@ -1,0 +1,51 @@
+package query
+
+import (
+	"context"
+
+	"github.com/ducktail/ducktail/base"
+	"github.com/ducktail/ducktail/engine"
+	"github.com/ducktail/ducktail/query/sqlengine"
+	"github.com/ducktail/ducktail/storage"
+)
+
+// SQL runs DuckDB SQL over an engine's streams.
+type SQL struct {
+	eng *engine.Engine
+	db  *sqlengine.Engine
+}
+
+// NewSQL returns SQL over eng, using db for execution.
+func NewSQL(eng *engine.Engine, db *sqlengine.Engine) *SQL { return &SQL{eng: eng, db: db} }
+
+// Query runs q over the streams allowed by visible (nil: every stream). The
+// caller must Release the result.
+func (s *SQL) Query(ctx context.Context, q string, visible func(base.StreamName) bool) (*sqlengine.Result, error) {
+	pather, ok := s.eng.Store().(storage.Pather)
+	if !ok {
+		return nil, base.Errorf(base.ErrUnsupported, "sql: the segment store has no local files")
+	}
+	var views []sqlengine.View
+	var snaps []*engine.Snapshot
+	defer func() {
+		for _, snap := range snaps {
+			snap.Release()
+		}
+	}()
+	for _, st := range s.eng.Streams() {
+		if visible != nil && !visible(st.Name()) {
+			continue
+		}
+		snap := st.Snapshot()
+		snaps = append(snaps, snap)
+		v := sqlengine.View{Account: st.Name().Account, Name: st.Name().Name, Schema: st.Stored()}
+		for _, seg := range snap.Manifest.Segments {
+			v.Files = append(v.Files, pather.Path(seg.Key))
+		}
+		for _, b := range snap.Tail {
+			v.Tail = append(v.Tail, sqlengine.TailBatch{FirstID: b.FirstID, Rec: b.Record()})
+		}
+		views = append(views, v)
+	}
+	return s.db.Query(ctx, views, q)
+}

@@ -1,0 +1,272 @@
+//go:build duckdb_arrow
+
+package sqlengine
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/ducktail/ducktail/base"
+)
+
+// streamKey identifies a stream in Engine.streams.
+type streamKey = base.StreamName
+
+// streamState is what the database holds for one stream.
+type streamState struct {
+	schema   *arrow.Schema // the tail table's schema; nil before it exists
+	files    []string      // the files the view reads
+	viewed   bool          // the view matches schema and files
+	filesEnd int64         // ids below it are in files (and gone from the tail table)
+	next     int64         // ids below it are in files or in the tail table
+}
+
+// arrowInput is the name of the temporary view that RegisterView creates on
+// the internal connection. It lives only for one statement.
+const arrowInput = "_ducktail_arrow_in"
+
+// sync brings the views up to date in one transaction on the internal
+// connection, so a concurrent query sees either all of it or none of it.
+func (e *Engine) sync(ctx context.Context, views []View) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return base.Errorf(base.ErrClosed, "sql engine is closed")
+	}
+	if len(views) == 0 {
+		return nil
+	}
+	seen := make(map[streamKey]bool, len(views))
+	for i := range views {
+		if err := views[i].check(); err != nil {
+			return err
+		}
+		k := views[i].key()
+		if seen[k] {
+			return fmt.Errorf("sqlengine: view %s listed twice", k)
+		}
+		seen[k] = true
+	}
+	next := make([]streamState, len(views))
+	inserted := 0
+	err := e.internal.Raw(func(dc any) error {
+		m, err := newMaint(ctx, dc, e.log)
+		if err != nil {
+			return err
+		}
+		if err := m.exec("BEGIN TRANSACTION"); err != nil {
+			return err
+		}
+		for i := range views {
+			st, n, err := m.syncStream(&views[i], e.streams[views[i].key()])
+			if err != nil {
+				return errors.Join(err, m.exec("ROLLBACK"))
+			}
+			next[i] = st
+			inserted += n
+		}
+		if err := m.exec("COMMIT"); err != nil {
+			return errors.Join(err, m.exec("ROLLBACK"))
+		}
+		return nil
+	})
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return fmt.Errorf("sqlengine: view update interrupted: %w", ctxErr)
+		}
+		return fmt.Errorf("sqlengine: cannot update views: %w", err)
+	}
+	for i := range views {
+		e.streams[views[i].key()] = next[i]
+	}
+	e.batchesInserted += inserted
+	return nil
+}
+
+// maint runs maintenance statements on the internal driver connection.
+type maint struct {
+	ctx   context.Context
+	exe   driver.ExecerContext
+	qry   driver.QueryerContext
+	arrow *duckdb.Arrow
+	log   *slog.Logger
+}
+
+func newMaint(ctx context.Context, dc any, log *slog.Logger) (*maint, error) {
+	exe, ok1 := dc.(driver.ExecerContext)
+	qry, ok2 := dc.(driver.QueryerContext)
+	conn, ok3 := dc.(driver.Conn)
+	if !ok1 || !ok2 || !ok3 {
+		return nil, fmt.Errorf("sqlengine: driver connection %T lacks Exec/Query", dc)
+	}
+	a, err := duckdb.NewArrowFromConn(conn)
+	if err != nil {
+		return nil, err
+	}
+	return &maint{ctx: ctx, exe: exe, qry: qry, arrow: a, log: log}, nil
+}
+
+func (m *maint) exec(q string) error {
+	if _, err := m.exe.ExecContext(m.ctx, q, nil); err != nil {
+		return fmt.Errorf("%s: %w", q, err)
+	}
+	return nil
+}
+
+// syncStream brings one stream's tail table and view up to date and returns
+// its new state and how many batches it inserted. REQUIRES: Engine.mu held,
+// a transaction open.
+func (m *maint) syncStream(v *View, st streamState) (streamState, int, error) {
+	n := v.key()
+	table := tailTable(n)
+	if st.schema == nil || !st.schema.Equal(v.Schema) {
+		if err := m.exec("CREATE SCHEMA IF NOT EXISTS " + quoteIdent(n.Account)); err != nil {
+			return st, 0, err
+		}
+		empty, err := array.NewRecordReader(v.Schema, nil)
+		if err != nil {
+			return st, 0, err
+		}
+		err = m.withArrowInput(empty, "CREATE OR REPLACE TABLE "+table+" AS SELECT * FROM "+quoteIdent(arrowInput))
+		if err != nil {
+			return st, 0, err
+		}
+		// The new table is empty: every id from filesEnd on must come again.
+		st.schema, st.next, st.viewed = v.Schema, st.filesEnd, false
+	}
+
+	filesChanged := !slices.Equal(st.files, v.Files)
+	var boundary int64 // ids below it are in v.Files
+	switch {
+	case len(v.Tail) > 0:
+		boundary = v.Tail[0].FirstID
+	case !filesChanged:
+		boundary = st.filesEnd
+	case len(v.Files) > 0:
+		end, err := m.filesEnd(v.Files)
+		if err != nil {
+			return st, 0, err
+		}
+		boundary = end
+	}
+	// A picture older than the one the database shows (a concurrent caller
+	// got ahead) must not bring back an older file list: rows already moved
+	// out of the tail table would vanish. Keep the newer picture.
+	stale := boundary < st.filesEnd
+	if stale {
+		m.log.Debug("sqlengine: older view state ignored", "stream", n.String(), "files_end", boundary, "have", st.filesEnd)
+	} else if filesChanged {
+		st.files, st.viewed = slices.Clone(v.Files), false
+	}
+	if !st.viewed {
+		if err := m.exec(viewSQL(n, st.schema, st.files)); err != nil {
+			return st, 0, err
+		}
+		st.viewed = true
+	}
+	if !stale && boundary > st.filesEnd {
+		q := fmt.Sprintf("DELETE FROM %s WHERE %s < %d", table, quoteIdent(base.ColID), boundary)
+		if err := m.exec(q); err != nil {
+			return st, 0, err
+		}
+		st.filesEnd = boundary
+	}
+	st.next = max(st.next, st.filesEnd)
+
+	inserted := 0
+	for _, tb := range v.Tail {
+		rows := tb.Rec.NumRows()
+		end := tb.FirstID + rows
+		if end <= st.next {
+			continue
+		}
+		if tb.FirstID > st.next {
+			return st, inserted, fmt.Errorf("sqlengine: view %s: ids %d..%d are neither in files nor in the tail", n, st.next, tb.FirstID-1)
+		}
+		if err := m.insert(table, tb.Rec, st.next-tb.FirstID); err != nil {
+			return st, inserted, err
+		}
+		st.next = end
+		inserted++
+	}
+	return st, inserted, nil
+}
+
+// insert appends rec's rows from offset on to table.
+func (m *maint) insert(table string, rec arrow.RecordBatch, offset int64) error {
+	if offset > 0 {
+		rec = rec.NewSlice(offset, rec.NumRows())
+		defer rec.Release()
+	}
+	rr, err := array.NewRecordReader(rec.Schema(), []arrow.RecordBatch{rec})
+	if err != nil {
+		return err
+	}
+	return m.withArrowInput(rr, "INSERT INTO "+table+" SELECT * FROM "+quoteIdent(arrowInput))
+}
+
+// withArrowInput registers rr as the view arrowInput, runs q (which must
+// read the whole view once, all columns, no filter: SPEC 8), drops the view
+// and releases the stream, in that order. The reader is released with it.
+func (m *maint) withArrowInput(rr array.RecordReader, q string) error {
+	release, err := m.arrow.RegisterView(rr, arrowInput)
+	if err != nil {
+		rr.Release()
+		return fmt.Errorf("sqlengine: register Arrow input: %w", err)
+	}
+	defer release()
+	runErr := m.exec(q)
+	dropErr := m.exec("DROP VIEW IF EXISTS " + quoteIdent(arrowInput))
+	if runErr != nil {
+		return runErr // in an aborted transaction the drop fails too; ROLLBACK removes the view
+	}
+	return dropErr
+}
+
+// filesEnd returns one past the highest _id in files, reading the last file
+// (all of them only if the last one is empty).
+func (m *maint) filesEnd(files []string) (int64, error) {
+	for _, list := range [][]string{files[len(files)-1:], files} {
+		maxID, ok, err := m.maxID(list)
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			return maxID + 1, nil
+		}
+	}
+	return 0, nil
+}
+
+func (m *maint) maxID(files []string) (int64, bool, error) {
+	q := fmt.Sprintf("SELECT max(%s) FROM %s", quoteIdent(base.ColID), readParquet(files))
+	rows, err := m.qry.QueryContext(m.ctx, q, nil)
+	if err != nil {
+		return 0, false, fmt.Errorf("%s: %w", q, err)
+	}
+	defer rows.Close()
+	dest := make([]driver.Value, 1)
+	if err := rows.Next(dest); err != nil {
+		if errors.Is(err, io.EOF) {
+			return 0, false, nil
+		}
+		return 0, false, err
+	}
+	switch v := dest[0].(type) {
+	case int64:
+		return v, true, nil
+	case nil:
+		return 0, false, nil
+	default:
+		return 0, false, fmt.Errorf("sqlengine: max(%s) is a %T", base.ColID, v)
+	}
+}

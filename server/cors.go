@@ -1,0 +1,85 @@
+package server
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/valyala/fasthttp"
+)
+
+// CORSOptions are http_ingestion.cors (SPEC 4.1).
+type CORSOptions struct {
+	// AllowedOrigins are origins ("https://app.example.com") allowed to call
+	// the API from a browser; "*" allows any. Empty: no CORS headers at all.
+	AllowedOrigins   []string
+	MaxAgeSeconds    int
+	AllowCredentials bool
+}
+
+const (
+	corsMethods       = "GET, POST, PUT, DELETE, OPTIONS"
+	corsHeaders       = "Content-Type, Authorization, Event-Type, Timestamp, Signature, Last-Event-ID, Accept"
+	corsExposeHeaders = "Retry-After, X-Retry-After-Ms, Content-Type"
+)
+
+func (o *CORSOptions) allowed(origin []byte) bool {
+	for _, a := range o.AllowedOrigins {
+		if a == "*" || strings.EqualFold(a, string(origin)) {
+			return true
+		}
+	}
+	return false
+}
+
+// applyCORS adds the CORS response headers for an allowed Origin. It reports
+// whether the request came from a browser origin that is not allowed.
+func (s *Server) applyCORS(ctx *fasthttp.RequestCtx) (refused bool) {
+	origin := ctx.Request.Header.Peek("Origin")
+	if len(origin) == 0 || len(s.opts.CORS.AllowedOrigins) == 0 {
+		return false
+	}
+	if !s.opts.CORS.allowed(origin) {
+		return true
+	}
+	h := &ctx.Response.Header
+	h.Add("Vary", "Origin")
+	h.SetBytesV("Access-Control-Allow-Origin", origin)
+	if s.opts.CORS.AllowCredentials {
+		h.Set("Access-Control-Allow-Credentials", "true")
+	}
+	h.Set("Access-Control-Expose-Headers", corsExposeHeaders)
+	return false
+}
+
+// preflight answers an OPTIONS request.
+func (s *Server) preflight(ctx *fasthttp.RequestCtx) {
+	origin := ctx.Request.Header.Peek("Origin")
+	method := ctx.Request.Header.Peek("Access-Control-Request-Method")
+	if len(origin) == 0 || len(method) == 0 {
+		ctx.Response.Header.Set("Allow", corsMethods)
+		ctx.SetStatusCode(fasthttp.StatusNoContent)
+		return
+	}
+	if len(s.opts.CORS.AllowedOrigins) == 0 || !s.opts.CORS.allowed(origin) {
+		writeErrorBody(ctx, fasthttp.StatusForbidden, "origin "+strconv.Quote(string(origin))+
+			" is not allowed (http_ingestion.cors.allowed_origins)", 0)
+		return
+	}
+	if !strings.Contains(corsMethods, strings.ToUpper(string(method))) {
+		writeErrorBody(ctx, fasthttp.StatusForbidden, "method "+strconv.Quote(string(method))+" is not allowed", 0)
+		return
+	}
+	s.applyCORS(ctx)
+	h := &ctx.Response.Header
+	h.Set("Access-Control-Allow-Methods", corsMethods)
+	if req := ctx.Request.Header.Peek("Access-Control-Request-Headers"); len(req) > 0 {
+		h.SetBytesV("Access-Control-Allow-Headers", req)
+	} else {
+		h.Set("Access-Control-Allow-Headers", corsHeaders)
+	}
+	if s.opts.CORS.MaxAgeSeconds > 0 {
+		h.Set("Access-Control-Max-Age", strconv.Itoa(s.opts.CORS.MaxAgeSeconds))
+	}
+	h.Add("Vary", "Access-Control-Request-Method, Access-Control-Request-Headers")
+	ctx.SetStatusCode(fasthttp.StatusNoContent)
+}

@@ -1,0 +1,58 @@
+package segment_test
+
+import (
+	"database/sql"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	_ "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/ducktail/ducktail/storage/segment"
+	"github.com/ducktail/ducktail/storage/segment/segmenttest"
+)
+
+// TestDuckDBReadsSegment checks that stock DuckDB reads a segment with
+// read_parquet and sees _ts as TIMESTAMP WITH TIME ZONE.
+func TestDuckDBReadsSegment(t *testing.T) {
+	const rows = 20_000
+	dir := t.TempDir()
+	data, _ := writeDemo(t, memory.DefaultAllocator, rows, 7000, segment.WriterOptions{RowGroupRows: 8192})
+	path := filepath.Join(dir, "00000000000000000000-00000000000000019999.parquet")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec("SET home_directory = '" + dir + "'"); err != nil {
+		t.Fatal(err)
+	}
+	var (
+		count, sumID int64
+		minTS        time.Time
+		typ          string
+		sumValue     float64
+		tenants      int64
+		event        string
+	)
+	q := `select count(*), sum(_id), min(_ts), typeof(min(_ts)), sum(value), count(_tenant), min(event)
+	      from read_parquet('` + strings.ReplaceAll(path, "'", "''") + `') where _id >= 0`
+	if err := db.QueryRow(q).Scan(&count, &sumID, &minTS, &typ, &sumValue, &tenants, &event); err != nil {
+		t.Fatal(err)
+	}
+	var wantValue float64
+	for id := int64(0); id < rows; id++ {
+		wantValue += segmenttest.Value(id)
+	}
+	if count != rows || sumID != rows*(rows-1)/2 || typ != "TIMESTAMP WITH TIME ZONE" ||
+		minTS.UnixMilli() != segmenttest.TS(0) || sumValue != wantValue || tenants != rows/2 || event == "" {
+		t.Fatalf("got count %d sum %d min(_ts) %v (%s) sum(value) %v tenants %d event %q", count, sumID, minTS, typ, sumValue, tenants, event)
+	}
+}

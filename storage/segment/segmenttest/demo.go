@@ -1,0 +1,115 @@
+// Package segmenttest makes record batches of the stored schema for tests
+// and benchmarks of storage/segment and bench/parquet: the demo topic's
+// fields (timestamp int64, event utf8, value float64) after the system
+// columns, with realistic data.
+//
+// It imports arrow-go, base and storage/segment. It has no state.
+package segmenttest
+
+import (
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/ducktail/ducktail/storage/segment"
+)
+
+// BaseTS is the _ts of id 0 in the demo data, unix milliseconds
+// (2026-11-23T00:00:00Z).
+const BaseTS = int64(1795392000000)
+
+// DemoSchema returns the stored schema of the demo topic.
+func DemoSchema() *arrow.Schema {
+	fields := append(segment.SystemFields(),
+		arrow.Field{Name: "timestamp", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+		arrow.Field{Name: "event", Type: arrow.BinaryTypes.String, Nullable: true},
+		arrow.Field{Name: "value", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+	)
+	return arrow.NewSchema(fields, nil)
+}
+
+// TS returns the demo _ts of id: BaseTS + id/3, so three rows share each
+// millisecond.
+func TS(id int64) int64 { return BaseTS + id/3 }
+
+// Value returns the demo value column of id.
+func Value(id int64) float64 { return float64(id%1000) * 0.5 }
+
+// DemoBatches returns rows rows of DemoSchema (with ~20 distinct event names), ids firstID.., in records of
+// batch rows. _sub is null, _tenant is 7 on even ids and null on odd ones.
+// The caller releases the records.
+func DemoBatches(mem memory.Allocator, firstID, rows, batch int64) []arrow.RecordBatch {
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
+	events := [...]string{
+		"page_view", "click", "scroll", "signup", "login", "logout", "purchase",
+		"add_to_cart", "remove_from_cart", "search", "share", "like", "comment",
+		"video_play", "video_pause", "error", "form_submit", "download",
+		"notification_open", "session_start",
+	}
+	s := DemoSchema()
+	b := array.NewRecordBuilder(mem, s)
+	defer b.Release()
+	var out []arrow.RecordBatch
+	for lo := firstID; lo < firstID+rows; lo += batch {
+		n := min(batch, firstID+rows-lo)
+		b.Reserve(int(n))
+		ids := b.Field(0).(*array.Int64Builder)
+		tss := b.Field(1).(*array.TimestampBuilder)
+		evs := b.Field(2).(*array.StringBuilder)
+		subs := b.Field(3).(*array.StringBuilder)
+		tens := b.Field(4).(*array.Uint32Builder)
+		cts := b.Field(5).(*array.Int64Builder)
+		names := b.Field(6).(*array.StringBuilder)
+		vals := b.Field(7).(*array.Float64Builder)
+		for id := lo; id < lo+n; id++ {
+			ids.Append(id)
+			tss.Append(arrow.Timestamp(TS(id)))
+			evs.Append("application/vnd.apache.arrow.stream")
+			subs.AppendNull()
+			if id%2 == 0 {
+				tens.Append(7)
+			} else {
+				tens.AppendNull()
+			}
+			cts.Append(TS(id) - 250 + id%97)
+			names.Append(events[(id*7+id/13)%int64(len(events))])
+			vals.Append(Value(id))
+		}
+		out = append(out, b.NewRecordBatch())
+	}
+	return out
+}
+
+// Release releases every record of recs.
+func Release(recs []arrow.RecordBatch) {
+	for _, r := range recs {
+		r.Release()
+	}
+}
+
+// Size returns the Arrow in-memory size of recs in bytes (the sum of their
+// buffers' lengths), the figure benchmarks pass to b.SetBytes.
+func Size(recs []arrow.RecordBatch) int64 {
+	var n int64
+	for _, r := range recs {
+		for _, c := range r.Columns() {
+			n += dataSize(c.Data())
+		}
+	}
+	return n
+}
+
+func dataSize(d arrow.ArrayData) int64 {
+	var n int64
+	for _, b := range d.Buffers() {
+		if b != nil {
+			n += int64(b.Len())
+		}
+	}
+	for _, c := range d.Children() {
+		n += dataSize(c)
+	}
+	return n
+}

@@ -1,0 +1,78 @@
+package segment_test
+
+import (
+	"io"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/ducktail/ducktail/storage/segment"
+	"github.com/ducktail/ducktail/storage/segment/segmenttest"
+)
+
+// rawWrite is the baseline: a plain pqarrow.FileWriter with the same
+// properties, no checks, no CRC, no Info.
+func rawWrite(w io.Writer, s *arrow.Schema, recs []arrow.RecordBatch, opts segment.WriterOptions) error {
+	fw, err := pqarrow.NewFileWriter(s, w, opts.WriterProperties(), opts.ArrowWriterProperties())
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		if err := fw.WriteBuffered(r); err != nil {
+			return err
+		}
+	}
+	return fw.Close()
+}
+
+// BenchmarkWrite compares segment.Write with the raw pqarrow write of the
+// same 1M demo rows (10k-row batches) to io.Discard. The "ratio"
+// sub-benchmark runs both in each iteration and reports
+// raw-time/segment-time as "ratio" (the target is >= 0.9).
+func BenchmarkWrite(b *testing.B) {
+	recs := segmenttest.DemoBatches(memory.DefaultAllocator, 0, 1_000_000, 10_000)
+	defer segmenttest.Release(recs)
+	s := segmenttest.DemoSchema()
+	opts := segment.WriterOptions{}
+	size := segmenttest.Size(recs)
+	seg := func(b *testing.B) {
+		if _, err := segment.Write(io.Discard, s, recs, opts); err != nil {
+			b.Fatal(err)
+		}
+	}
+	raw := func(b *testing.B) {
+		if err := rawWrite(io.Discard, s, recs, opts); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("segment", func(b *testing.B) {
+		b.SetBytes(size)
+		b.ReportAllocs()
+		for b.Loop() {
+			seg(b)
+		}
+	})
+	b.Run("raw-pqarrow", func(b *testing.B) {
+		b.SetBytes(size)
+		b.ReportAllocs()
+		for b.Loop() {
+			raw(b)
+		}
+	})
+	b.Run("ratio", func(b *testing.B) {
+		b.SetBytes(2 * size)
+		var segTime, rawTime time.Duration
+		for b.Loop() {
+			t0 := time.Now()
+			seg(b)
+			t1 := time.Now()
+			raw(b)
+			segTime += t1.Sub(t0)
+			rawTime += time.Since(t1)
+		}
+		b.ReportMetric(float64(rawTime)/float64(segTime), "ratio")
+	})
+}

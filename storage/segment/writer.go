@@ -1,0 +1,225 @@
+package segment
+
+import (
+	"fmt"
+	"hash/crc32"
+	"io"
+	"math"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/ducktail/ducktail/base"
+)
+
+// Info describes a written segment.
+type Info struct {
+	FirstID, LastID int64 // _id of the first and last row
+	MinTS, MaxTS    int64 // smallest and largest _ts, unix milliseconds
+	Rows            int64
+	Bytes           int64  // size of the file
+	CRC32C          uint32 // CRC-32C (Castagnoli) of the file's bytes
+}
+
+// WriterOptions tune Write. The zero value gives the defaults.
+type WriterOptions struct {
+	// RowGroupRows is the number of rows per row group. Default 131072.
+	RowGroupRows int64
+	// CompressionLevel is the zstd level. Default (0): the codec's default.
+	CompressionLevel int
+	// PageSize is the target data page size in bytes. Default 1 MiB.
+	PageSize int64
+	// Allocator allocates the writer's buffers. Default memory.DefaultAllocator.
+	Allocator memory.Allocator
+}
+
+// EnsureDefaults fills the zero fields of o with their defaults.
+func (o *WriterOptions) EnsureDefaults() {
+	if o.RowGroupRows <= 0 {
+		o.RowGroupRows = 128 << 10
+	}
+	if o.CompressionLevel == 0 {
+		o.CompressionLevel = compress.DefaultCompressionLevel
+	}
+	if o.PageSize <= 0 {
+		o.PageSize = 1 << 20
+	}
+	if o.Allocator == nil {
+		o.Allocator = memory.DefaultAllocator
+	}
+}
+
+// WriterProperties returns the Parquet properties Write uses: zstd,
+// statistics on every column, no dictionary on _id and _ts (they never
+// repeat much), row groups of o.RowGroupRows rows. Benchmarks use it to
+// compare against a plain pqarrow write.
+func (o WriterOptions) WriterProperties() *parquet.WriterProperties {
+	o.EnsureDefaults()
+	return parquet.NewWriterProperties(
+		parquet.WithAllocator(o.Allocator),
+		parquet.WithCompression(compress.Codecs.Zstd),
+		parquet.WithCompressionLevel(o.CompressionLevel),
+		parquet.WithStats(true),
+		parquet.WithMaxRowGroupLength(o.RowGroupRows),
+		parquet.WithDataPageSize(o.PageSize),
+		parquet.WithDictionaryFor(base.ColID, false),
+		parquet.WithDictionaryFor(base.ColTS, false),
+		parquet.WithCreatedBy("ducktail"),
+	)
+}
+
+// ArrowWriterProperties returns the pqarrow properties Write uses: the
+// Arrow schema is stored in the file.
+func (o WriterOptions) ArrowWriterProperties() pqarrow.ArrowWriterProperties {
+	o.EnsureDefaults()
+	return pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(o.Allocator))
+}
+
+// Write writes recs (all with schema s, which starts with the system
+// columns, in id order) as one Parquet file to w and describes it. Each row
+// group's columns are written straight from the records' arrays, one page at
+// a time: nothing is buffered beyond a page per column. recs are not
+// released. Bad input (schema, ids not dense, _ts decreasing, no rows) is an
+// error wrapping base.ErrInvalid; nothing useful is then in w.
+func Write(w io.Writer, s *arrow.Schema, recs []arrow.RecordBatch, opts WriterOptions) (Info, error) {
+	opts.EnsureDefaults()
+	info, err := scan(s, recs)
+	if err != nil {
+		return Info{}, err
+	}
+	cw := &crcWriter{w: w, tab: crc32.MakeTable(crc32.Castagnoli)}
+	fw, err := pqarrow.NewFileWriter(s, cw, opts.WriterProperties(), opts.ArrowWriterProperties())
+	if err != nil {
+		return Info{}, base.Errorf(base.ErrInvalid, "segment: cannot make a Parquet writer for schema %s: %w", s, err)
+	}
+	// Non-empty records and their first row's position in the segment.
+	var (
+		parts  []arrow.RecordBatch
+		starts []int64
+		total  int64
+	)
+	for _, r := range recs {
+		if r.NumRows() > 0 {
+			parts = append(parts, r)
+			starts = append(starts, total)
+			total += r.NumRows()
+		}
+	}
+	chunks := make([]arrow.Array, 0, len(parts))
+	for lo := int64(0); lo < total; lo += opts.RowGroupRows {
+		n := min(opts.RowGroupRows, total-lo)
+		// Records first..last cover rows [lo, lo+n).
+		first := 0
+		for first+1 < len(parts) && starts[first+1] <= lo {
+			first++
+		}
+		last := first
+		for last+1 < len(parts) && starts[last+1] < lo+n {
+			last++
+		}
+		if err := fw.NewRowGroupChecked(); err != nil {
+			fw.Close()
+			return Info{}, cw.wrap(err)
+		}
+		for col := range s.NumFields() {
+			chunks = chunks[:0]
+			for _, r := range parts[first : last+1] {
+				chunks = append(chunks, r.Column(col))
+			}
+			ch := arrow.NewChunked(s.Field(col).Type, chunks)
+			err := fw.WriteColumnChunked(ch, lo-starts[first], n)
+			ch.Release()
+			if err != nil {
+				fw.Close()
+				return Info{}, cw.wrap(err)
+			}
+		}
+	}
+	if err := fw.Close(); err != nil {
+		return Info{}, cw.wrap(err)
+	}
+	info.Bytes = cw.n
+	info.CRC32C = cw.crc
+	return info, nil
+}
+
+// scan checks recs against s and the id/ts invariants and returns their
+// id and ts ranges and row count.
+func scan(s *arrow.Schema, recs []arrow.RecordBatch) (Info, error) {
+	if err := CheckSchema(s); err != nil {
+		return Info{}, err
+	}
+	info := Info{MinTS: math.MaxInt64, MaxTS: math.MinInt64}
+	next := int64(0)
+	lastTS := int64(math.MinInt64)
+	for i, r := range recs {
+		if !r.Schema().Equal(s) {
+			return Info{}, base.Errorf(base.ErrInvalid, "segment: record %d has schema %s, want %s", i, r.Schema(), s)
+		}
+		if r.NumRows() == 0 {
+			continue
+		}
+		ids, ok1 := r.Column(0).(*array.Int64)
+		tss, ok2 := r.Column(1).(*array.Timestamp)
+		if !ok1 || !ok2 || ids.NullN() > 0 || tss.NullN() > 0 {
+			return Info{}, base.Errorf(base.ErrInvalid, "segment: record %d: %s and %s must have no nulls", i, base.ColID, base.ColTS)
+		}
+		idv, tsv := ids.Int64Values(), tss.TimestampValues()
+		if info.Rows == 0 {
+			info.FirstID = idv[0]
+			next = idv[0]
+		}
+		for j, id := range idv {
+			if id != next {
+				return Info{}, base.Errorf(base.ErrInvalid, "segment: record %d row %d: %s %d, want %d (ids must be dense and increasing)", i, j, base.ColID, id, next)
+			}
+			next++
+			ts := int64(tsv[j])
+			if ts < lastTS {
+				return Info{}, base.Errorf(base.ErrInvalid, "segment: record %d row %d: %s %d is before the previous row's %d", i, j, base.ColTS, ts, lastTS)
+			}
+			lastTS = ts
+		}
+		info.MinTS = min(info.MinTS, int64(tsv[0]))
+		info.MaxTS = max(info.MaxTS, int64(tsv[len(tsv)-1]))
+		info.Rows += r.NumRows()
+	}
+	if info.Rows == 0 {
+		return Info{}, base.Errorf(base.ErrInvalid, "segment: no rows to write")
+	}
+	info.LastID = next - 1
+	return info, nil
+}
+
+// crcWriter counts and checksums what passes through it. It has no Close,
+// so pqarrow's Close does not close the destination.
+type crcWriter struct {
+	w   io.Writer
+	tab *crc32.Table
+	crc uint32
+	n   int64
+	err error // first error of w
+}
+
+func (c *crcWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.crc = crc32.Update(c.crc, c.tab, p[:n])
+	c.n += int64(n)
+	if err != nil && c.err == nil {
+		c.err = err
+	}
+	return n, err
+}
+
+// wrap returns the destination's own error if it failed (so a full disk
+// stays recognisable), else err from the Parquet writer.
+func (c *crcWriter) wrap(err error) error {
+	if c.err != nil {
+		err = c.err
+	}
+	return fmt.Errorf("segment: cannot write Parquet: %w", err)
+}
