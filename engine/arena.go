@@ -3,6 +3,7 @@ package engine
 import (
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // arena hands out space for request bodies in large chunks, so that holding a
@@ -45,8 +46,10 @@ func (a *arena) copyIn(b []byte) ([]byte, *chunk) {
 		return c.buf[:len(b)], c
 	}
 	if a.cur == nil || a.cur.off+n > len(a.cur.buf) {
-		if a.cur != nil {
-			a.cur.release() // the arena's own reference
+		if a.cur != nil && a.cur.refs.Add(-1) == 0 {
+			// The arena held the last reference: recycle it here, under
+			// the lock we already hold (release would take it again).
+			a.putLocked(a.cur)
 		}
 		a.cur = a.newChunkLocked()
 	}
@@ -77,12 +80,17 @@ func (c *chunk) release() {
 		return
 	}
 	a := c.a
-	if len(c.buf) != a.chunkSize {
-		return // an oversize chunk: let the GC have it
-	}
 	a.mu.Lock()
-	if len(a.free) < a.maxFree {
-		a.free = append(a.free, c)
-	}
+	a.putLocked(c)
 	a.mu.Unlock()
 }
+
+// putLocked puts an unreferenced chunk on the free list.
+// REQUIRES: a.mu held.
+func (a *arena) putLocked(c *chunk) {
+	if len(c.buf) == a.chunkSize && len(a.free) < a.maxFree {
+		a.free = append(a.free, c)
+	}
+}
+
+func uintptrOf(b []byte) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(b))) }

@@ -6,8 +6,10 @@ import (
 	"math"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/ducktail/ducktail/engine"
+	"github.com/ducktail/ducktail/internal/retype"
 	"github.com/ducktail/ducktail/storage"
 	"github.com/ducktail/ducktail/storage/segment"
 )
@@ -32,6 +34,7 @@ func Read(ctx context.Context, store storage.Store, snap *engine.Snapshot, r Ran
 	if r.From >= r.To || r.Since >= r.Until {
 		return nil
 	}
+	fn = underSchema(snap.Stream.Stored(), fn)
 	left := r.Limit
 	if left <= 0 {
 		left = math.MaxInt64
@@ -98,4 +101,37 @@ func readSegment(ctx context.Context, store storage.Store, key string, r Range, 
 		rec.Release()
 	}
 	return n, ferr
+}
+
+// underSchema wraps fn so that every record reaches it under schema s. A
+// segment written by an older build, or read back through Parquet, may label
+// nested types differently (field metadata, list item names) from the
+// stream's schema, and encoders need one schema per response.
+func underSchema(s *arrow.Schema, fn func(arrow.RecordBatch) error) func(arrow.RecordBatch) error {
+	return func(rec arrow.RecordBatch) error {
+		if rec.Schema().Equal(s) {
+			return fn(rec)
+		}
+		if int(rec.NumCols()) != s.NumFields() {
+			return fmt.Errorf("query: record has %d columns, the stream's schema %d", rec.NumCols(), s.NumFields())
+		}
+		cols := make([]arrow.Array, rec.NumCols())
+		defer func() {
+			for _, c := range cols {
+				if c != nil {
+					c.Release()
+				}
+			}
+		}()
+		for i := range cols {
+			c, err := retype.Rebind(rec.Column(i), s.Field(i).Type)
+			if err != nil {
+				return fmt.Errorf("query: column %q: %w", s.Field(i).Name, err)
+			}
+			cols[i] = c
+		}
+		out := array.NewRecordBatch(s, cols, rec.NumRows())
+		defer out.Release()
+		return fn(out)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -54,6 +55,8 @@ func startServerAt(t *testing.T, dir string, opts ...serverOption) *testServer {
 		t.Fatal(err)
 	}
 	so := Options{Keys: keys, AdminKey: testAdminKey, CORS: CORSOptions{AllowedOrigins: []string{"https://app.example.com"}, MaxAgeSeconds: 600}}
+	so.Logger = slog.New(slog.NewTextHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	eo.Logger = so.Logger
 	so.Registry = prometheus.NewRegistry()
 	eo.Registerer = so.Registry
 	for _, o := range opts {
@@ -63,7 +66,7 @@ func startServerAt(t *testing.T, dir string, opts ...serverOption) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := sqlengine.Open(sqlengine.Options{DataDir: dir, TempDir: filepath.Join(dir, "tmp")})
+	db, err := sqlengine.Open(sqlengine.Options{DataDir: filepath.Join(dir, "streams"), TempDir: filepath.Join(dir, "tmp")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,4 +237,13 @@ func sharedDir(t testing.TB) string {
 	}
 	t.Skip("repository root not found")
 	return ""
+}
+
+// testLogWriter sends server logs to the test's log.
+type testLogWriter struct{ t *testing.T }
+
+func (w testLogWriter) Write(p []byte) (int, error) {
+	w.t.Helper()
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
 }

@@ -364,6 +364,9 @@ func TestSQLRefusals(t *testing.T) {
 	ts.createDemo("demo/events")
 	for _, q := range []string{
 		`select * from read_csv('/etc/passwd')`,
+		`select * from read_text('` + ts.dir + `/admin.key')`,
+		`select * from read_text('` + ts.dir + `/catalog.json')`,
+		`select * from read_text('` + ts.dir + `/streams/../catalog.json')`,
 		`drop view demo.events`,
 		`copy (select 1) to '/tmp/x.csv'`,
 		`select 1; select 2`,

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -144,8 +145,18 @@ const (
 
 func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	start := time.Now()
-	route := s.dispatch(ctx)
-	s.metrics.observe(route, ctx.Response.StatusCode(), time.Since(start), len(ctx.Request.Body()))
+	route := routeOther
+	defer func() {
+		// A bug must cost one request, not the process and every
+		// acknowledged-but-unflushed buffer's replay time.
+		if p := recover(); p != nil {
+			s.log.Error("panic serving request", "method", string(ctx.Method()), "path", string(ctx.Path()),
+				"panic", p, "stack", string(debug.Stack()))
+			writeErrorBody(ctx, fasthttp.StatusInternalServerError, "internal error; see the server log", 0)
+		}
+		s.metrics.observe(route, ctx.Response.StatusCode(), time.Since(start), len(ctx.Request.Body()))
+	}()
+	route = s.dispatch(ctx)
 }
 
 func (s *Server) dispatch(ctx *fasthttp.RequestCtx) string {

@@ -291,17 +291,17 @@ type localObject struct {
 
 func (o *localObject) Size() int64 { return o.size }
 
-// List returns the keys of the objects under prefix, sorted, leaving out
-// temporary files.
+// List returns the keys of the objects directly under prefix, sorted,
+// leaving out temporary files and directories.
 func (l *Local) List(ctx context.Context, prefix string) ([]string, error) {
 	if err := checkPrefix(prefix); err != nil {
 		return nil, err
 	}
 	var keys []string
-	err := l.walk(ctx, prefix, func(key string) error {
+	err := l.walk(ctx, prefix, false, false, func(key string) error {
 		keys = append(keys, key)
 		return nil
-	}, false)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -309,10 +309,10 @@ func (l *Local) List(ctx context.Context, prefix string) ([]string, error) {
 	return keys, nil
 }
 
-// walk calls fn with the key of every file under prefix: temporary files
-// only if temps is set, others only if it is not. A missing directory holds
-// nothing.
-func (l *Local) walk(ctx context.Context, prefix string, fn func(key string) error, temps bool) error {
+// walk calls fn with the key of every file under prefix (in deeper
+// directories too if deep is set): temporary files only if temps is set,
+// others only if it is not. A missing directory holds nothing.
+func (l *Local) walk(ctx context.Context, prefix string, deep, temps bool, fn func(key string) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -336,8 +336,10 @@ func (l *Local) walk(ctx context.Context, prefix string, fn func(key string) err
 			return fmt.Errorf("storage: cannot stat %s: %w", filepath.Join(dir, name), err)
 		}
 		if fi.IsDir() {
-			if err := l.walk(ctx, prefix+name+"/", fn, temps); err != nil {
-				return err
+			if deep {
+				if err := l.walk(ctx, prefix+name+"/", deep, temps, fn); err != nil {
+					return err
+				}
 			}
 			continue
 		}
@@ -375,10 +377,10 @@ func (l *Local) Delete(ctx context.Context, key string) error {
 // left under the root. Call it at start-up, before any writer exists: it
 // would remove a live writer's file too.
 func (l *Local) CleanTemp(ctx context.Context) error {
-	return l.walk(ctx, "", func(key string) error {
+	return l.walk(ctx, "", true, true, func(key string) error {
 		if err := l.fsys.Remove(l.Path(key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("storage: cannot remove temporary file %s: %w", key, err)
 		}
 		return nil
-	}, true)
+	})
 }

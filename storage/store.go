@@ -25,9 +25,11 @@ type Store interface {
 	// Open opens an object for random access reads. A missing key is an
 	// error wrapping base.ErrNotFound.
 	Open(ctx context.Context, key string) (Object, error)
-	// List returns the keys of all objects under prefix (recursively, as an
-	// S3 listing without a delimiter), sorted. prefix is "" or ends in '/'.
-	// A prefix holding nothing is an empty list, not an error.
+	// List returns the keys of the objects directly under prefix, sorted:
+	// not those in deeper "directories" (as an S3 listing with delimiter
+	// '/'), so a stream's listing does not include its substreams'
+	// (".../sub=x/...") objects. prefix is "" or ends in '/'. A prefix
+	// holding nothing is an empty list, not an error.
 	List(ctx context.Context, prefix string) ([]string, error)
 	// Delete removes the object at key. Deleting a missing key is not an
 	// error (as in S3).

@@ -98,8 +98,10 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 			return fmt.Errorf("stream %s: %w", s.Name, err)
 		}
 	}
+	// SQL may read the segments and nothing else of the data dir: the keys
+	// live there too.
 	db, err := sqlengine.Open(sqlengine.Options{
-		DataDir: cfg.DataDir,
+		DataDir: filepath.Join(cfg.DataDir, "streams"),
 		TempDir: filepath.Join(cfg.DataDir, "tmp", "duckdb"),
 		Logger:  log,
 	})

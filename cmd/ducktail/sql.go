@@ -57,7 +57,7 @@ func cmdSQL(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	db, err := sqlengine.Open(sqlengine.Options{DataDir: abs, TempDir: tmp})
+	db, err := sqlengine.Open(sqlengine.Options{DataDir: filepath.Join(abs, "streams"), TempDir: tmp})
 	if err != nil {
 		return err
 	}

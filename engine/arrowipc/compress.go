@@ -154,6 +154,11 @@ func unlz4Frames(src, dst []byte) error {
 				pos += copy(dst[pos:], blk)
 				continue
 			}
+			if pos == len(dst) {
+				// Also keeps an empty dst away from the assembly decoder,
+				// which does not accept one.
+				return fmt.Errorf("lz4: data inflates past the declared %d bytes", len(dst))
+			}
 			var (
 				m   int
 				err error

@@ -1,7 +1,6 @@
 package arrowipc
 
 import (
-	"runtime/debug"
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -124,7 +123,6 @@ func (d *decoder) close() {
 
 // recovered turns a panic inside arrow-go or this package into an error.
 func recovered(r any) error {
-	println(string(debug.Stack()))
 	return base.Errorf(base.ErrInvalid, "%s: %v", errPanicPrefix, r)
 }
 

@@ -1,10 +1,7 @@
 package schema
 
 import (
-	"fmt"
-
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 )
 
 // EqualIgnoringNames reports whether a and b are the same Arrow type, as
@@ -72,65 +69,4 @@ func fieldsEqual(a, b []arrow.Field) bool {
 		}
 	}
 	return true
-}
-
-// Rebind returns an array with the same buffers as arr (nothing is copied)
-// whose type is t, which must be EqualIgnoringNames to arr's type: it renames
-// list elements and map entries to t's names. The result must be Released.
-func Rebind(arr arrow.Array, t arrow.DataType) (arrow.Array, error) {
-	d, err := rebindData(arr.Data(), t)
-	if err != nil {
-		return nil, err
-	}
-	defer d.Release()
-	return array.MakeFromData(d), nil
-}
-
-// rebindData returns new ArrayData of type t over d's buffers; the caller
-// releases it.
-func rebindData(d arrow.ArrayData, t arrow.DataType) (*array.Data, error) {
-	var childTypes []arrow.DataType
-	if nt, ok := t.(arrow.NestedType); ok {
-		for _, f := range nt.Fields() {
-			childTypes = append(childTypes, f.Type)
-		}
-	}
-	in := d.Children()
-	if len(in) != len(childTypes) {
-		return nil, fmt.Errorf("schema: cannot rebind %s data with %d children to %s", d.DataType(), len(in), FormatType(t))
-	}
-	children := make([]arrow.ArrayData, len(in))
-	release := func() {
-		for _, c := range children {
-			if c != nil {
-				c.Release()
-			}
-		}
-	}
-	for i, c := range in {
-		nc, err := rebindData(c, childTypes[i])
-		if err != nil {
-			release()
-			return nil, err
-		}
-		children[i] = nc
-	}
-	out := array.NewData(t, d.Len(), d.Buffers(), children, d.NullN(), d.Offset())
-	release()
-	// Dictionary returns a typed nil when there is none.
-	if dict, _ := d.Dictionary().(*array.Data); dict != nil {
-		dt, ok := t.(*arrow.DictionaryType)
-		if !ok {
-			out.Release()
-			return nil, fmt.Errorf("schema: cannot rebind dictionary data to %s", FormatType(t))
-		}
-		nd, err := rebindData(dict, dt.ValueType)
-		if err != nil {
-			out.Release()
-			return nil, err
-		}
-		out.SetDictionary(nd)
-		nd.Release()
-	}
-	return out, nil
 }

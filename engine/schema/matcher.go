@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"github.com/ducktail/ducktail/internal/retype"
 	"hash/maphash"
 	"sync"
 	"sync/atomic"
@@ -50,6 +51,7 @@ type colPlan struct {
 	src        int // index of the batch column; -1 for fill
 	act        action
 	checkNulls bool // the topic field is not nullable
+	deep       bool // nested: check the data with checkWritable
 }
 
 // plan is the decision for one incoming shape: either err, or one colPlan
@@ -86,7 +88,12 @@ func (m *Matcher) CheckSchema(s *arrow.Schema) error { return m.planFor(s).err }
 //     given twice, a type mismatch (types compare as EqualIgnoringNames), or
 //     nulls in a field that is not nullable is an error wrapping
 //     base.ErrInvalid that names the first offending field, batch fields
-//     first in batch order, then missing fields in topic order.
+//     first in batch order, then missing fields in topic order;
+//   - in nested columns (list, map, struct, dictionary), data that pqarrow
+//     cannot write is refused the same way, naming the path (see
+//     checkWritable): a null list entry that has items, a null
+//     fixed_size_list entry before a valid one, nulls among dictionary
+//     values, nulls in a nested field declared not null.
 //
 // The caller must Release the result. rec is not consumed.
 func (m *Matcher) Conform(rec arrow.RecordBatch, mem memory.Allocator) (arrow.RecordBatch, error) {
@@ -113,7 +120,7 @@ func (m *Matcher) Conform(rec arrow.RecordBatch, mem memory.Allocator) (arrow.Re
 			col = rec.Column(cp.src)
 			col.Retain()
 		case rebind:
-			if col, err = Rebind(rec.Column(cp.src), f.Type); err != nil {
+			if col, err = retype.Rebind(rec.Column(cp.src), f.Type); err != nil {
 				return fail(base.Errorf(base.ErrInvalid, "field %q: %w", f.Name, err))
 			}
 		case decode:
@@ -129,6 +136,17 @@ func (m *Matcher) Conform(rec arrow.RecordBatch, mem memory.Allocator) (arrow.Re
 		}
 		if cp.checkNulls && col.NullN() > 0 {
 			return fail(base.Errorf(base.ErrInvalid, "field %q: not nullable, but the batch has %d nulls in it", f.Name, col.NullN()))
+		}
+		if d, ok := col.(*array.Dictionary); ok && d.Dictionary().NullN() > 0 {
+			m := maskDictionaryNulls(d, mem)
+			col.Release()
+			col = m
+			cols[i] = col
+		}
+		if cp.deep && cp.act != fill {
+			if err := checkWritable(f.Name, col, f.Nullable, nil); err != nil {
+				return fail(err)
+			}
 		}
 	}
 	out := array.NewRecordBatch(m.topic, cols, int64(n))
@@ -164,7 +182,8 @@ func (m *Matcher) planFor(s *arrow.Schema) *plan {
 func (m *Matcher) makePlan(s *arrow.Schema) *plan {
 	p := &plan{cols: make([]colPlan, m.topic.NumFields())}
 	for i := range p.cols {
-		p.cols[i] = colPlan{src: -1, act: fill, checkNulls: !m.topic.Field(i).Nullable}
+		f := m.topic.Field(i)
+		p.cols[i] = colPlan{src: -1, act: fill, checkNulls: !f.Nullable, deep: needsDeepCheck(f.Type)}
 	}
 	fail := func(format string, args ...any) *plan {
 		return &plan{err: base.Errorf(base.ErrInvalid, format, args...)}

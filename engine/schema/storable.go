@@ -24,11 +24,33 @@ import (
 //   - read back as another type: date64 (date32), time32[s] (time32[ms]),
 //     timestamp[s] (timestamp[ms]), map<..., keys_sorted> (unsorted), and a
 //     dictionary whose values are not utf8 or binary (plain values).
+//
+// A nullable fixed_size_list is refused too: pqarrow cannot write a null
+// entry followed by a valid one. Some data of storable types still cannot be
+// written as it comes: nulls among a top-level dictionary's values are moved
+// into its indices by Matcher.Conform (the same rows, logically), and a null
+// list entry that has items is refused by it, so what Conform returns for a
+// storable topic can always be written.
 func CheckStorable(s *arrow.Schema) error {
 	for _, f := range s.Fields() {
+		if err := checkNullableFixedSizeList(f.Name, f); err != nil {
+			return err
+		}
 		if err := checkStorable(f.Name, f.Type, false); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// checkNullableFixedSizeList refuses a nullable fixed_size_list field: pqarrow
+// fails on a null entry followed by a valid one, which is ordinary data for
+// such a field, so the type is refused when the topic is made rather than the
+// data when it arrives.
+func checkNullableFixedSizeList(path string, f arrow.Field) error {
+	if f.Nullable && f.Type.ID() == arrow.FIXED_SIZE_LIST {
+		return base.Errorf(base.ErrInvalid, "field %q: Arrow type %s cannot be stored in Parquet when nullable "+
+			"(a null entry before a valid one cannot be written); declare it not null, or use list", path, FormatType(f.Type))
 	}
 	return nil
 }
@@ -76,6 +98,9 @@ func checkStorable(path string, t arrow.DataType, repeated bool) error {
 	case arrow.BINARY_VIEW:
 		return refuse("use binary")
 	case arrow.LIST, arrow.LARGE_LIST, arrow.FIXED_SIZE_LIST:
+		if err := checkNullableFixedSizeList(path+".item", t.(arrow.ListLikeType).ElemField()); err != nil {
+			return err
+		}
 		return checkStorable(path, t.(arrow.ListLikeType).Elem(), true)
 	case arrow.MAP:
 		m := t.(*arrow.MapType)
@@ -92,6 +117,9 @@ func checkStorable(path string, t arrow.DataType, repeated bool) error {
 			return refuse("a struct needs at least one field")
 		}
 		for _, f := range st.Fields() {
+			if err := checkNullableFixedSizeList(path+"."+f.Name, f); err != nil {
+				return err
+			}
 			if err := checkStorable(path+"."+f.Name, f.Type, repeated); err != nil {
 				return err
 			}

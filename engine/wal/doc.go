@@ -50,7 +50,9 @@
 // record.LogWriter). A write or sync error is sticky: the Log is failed and
 // every later Append and Wait returns it.
 //
-// Replay must not run on files a live Log is writing.
+// Only one Log may be open on a Dir at a time (there is no lock file: the
+// engine owns the data dir), and Replay must not run on files a live Log is
+// writing. The engine replays (with repair) first, then opens.
 //
 // Lock order: Log.mu before Log.smu. Log.rmMu (RemoveBefore) is never held
 // together with the others, except that it may take Log.smu briefly.

@@ -25,13 +25,12 @@ type Engine struct {
 	opts Options
 	log  *slog.Logger
 	db   *sql.DB
-	// internal is the connection for view and tail-table maintenance. User
-	// statements never run on it.
+	mu   sync.Mutex // guards the fields below
+	// internal is the connection for view and tail-table maintenance; user
+	// statements never run on it. Nil after the pool dropped it.
 	internal *sql.Conn
-
-	mu      sync.Mutex // guards the fields below and the use of internal
-	closed  bool
-	streams map[streamKey]streamState
+	closed   bool
+	streams  map[streamKey]streamState
 	// batchesInserted counts the tail batches copied into tail tables (for
 	// tests of the lazy update).
 	batchesInserted int
@@ -121,9 +120,10 @@ func (e *Engine) closeDB() error {
 // Query brings views up to date, checks that q is a single read-only
 // statement and runs it. A statement that is not a read, several
 // statements, a syntax or binder error, or a refused file access is an
-// error wrapping base.ErrInvalid with DuckDB's message. Cancelling ctx
-// interrupts the query; the error then wraps ctx.Err(). The caller must
-// Release the result.
+// error wrapping base.ErrInvalid with DuckDB's message; a query that runs
+// out of memory wraps base.ErrOverCapacity. Cancelling ctx interrupts the
+// query (the error then wraps ctx.Err()); ctx must stay live while the
+// result is read. The caller must Release the result.
 func (e *Engine) Query(ctx context.Context, views []View, q string) (*Result, error) {
 	if err := e.sync(ctx, views); err != nil {
 		return nil, err

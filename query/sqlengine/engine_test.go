@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"sync"
 	"testing"
@@ -247,17 +248,16 @@ func TestBadViews(t *testing.T) {
 func TestConcurrentQueriesSeeDensePrefix(t *testing.T) {
 	env := newEnv(t)
 	s := demoSchema()
-	const batches, size = 60, 25
-	all := tail(t, s, 0, func() []int64 {
-		sizes := make([]int64, batches)
-		for i := range sizes {
-			sizes[i] = size
-		}
-		return sizes
-	}()...)
+	const steps, size = 40, 25
+	sizes := make([]int64, steps)
+	for i := range sizes {
+		sizes[i] = size
+	}
+	all := tail(t, s, 0, sizes...)
 
-	// The writer publishes growing pictures; every 10 batches the oldest
-	// ones move into a segment.
+	// The writer publishes growing pictures of the stream; every other step
+	// the oldest batches move into a segment, leaving one in the tail. It moves on after readers
+	// have finished two queries, so queries interleave with every step.
 	var mu sync.Mutex
 	current := View{Account: "demo", Name: "events", Schema: s}
 	snapshot := func() []View {
@@ -267,28 +267,32 @@ func TestConcurrentQueriesSeeDensePrefix(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	queried := make(chan struct{}, 64)
 	done := make(chan struct{})
-	errs := make(chan error, 16)
 	go func() {
 		defer close(done)
 		flushed := 0
-		for i := 1; i <= batches; i++ {
+		for i := 1; i <= steps; i++ {
 			next := View{Account: "demo", Name: "events", Schema: s, Files: current.Files}
-			if i%10 == 0 {
-				seg := env.writeSegment(s, "events", int64(flushed*size), int64((i-5-flushed)*size))
+			if i%2 == 0 {
+				seg := env.writeSegment(s, "events", int64(flushed*size), int64((i-1-flushed)*size))
 				next.Files = append(append([]string(nil), current.Files...), seg)
-				flushed = i - 5
+				flushed = i - 1
 			}
 			next.Tail = all[flushed:i]
 			mu.Lock()
 			current = next
 			mu.Unlock()
-			if _, err := queryRows(ctx, env.e, snapshot(), `select count(*) from demo.events`); err != nil {
-				errs <- err
-				return
+			for range 2 {
+				select {
+				case <-queried:
+				case <-ctx.Done():
+					return
+				}
 			}
 		}
 	}()
+	errs := make(chan error, 8)
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Add(1)
@@ -310,6 +314,10 @@ func TestConcurrentQueriesSeeDensePrefix(t *testing.T) {
 					errs <- fmt.Errorf("reader %d: count %d, distinct %d, max id %d: not a dense prefix", g, c, d, m)
 					return
 				}
+				select {
+				case queried <- struct{}{}:
+				default:
+				}
 			}
 		}()
 	}
@@ -319,8 +327,11 @@ func TestConcurrentQueriesSeeDensePrefix(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
+	if ctx.Err() != nil {
+		t.Fatal("timed out")
+	}
 	rows := env.query(snapshot(), `select count(*), sum(value) from demo.events`)
-	if want := [][]any{{int64(batches * size), wantSum(batches * size)}}; !reflect.DeepEqual(rows, want) {
+	if want := [][]any{{int64(steps * size), wantSum(steps * size)}}; !reflect.DeepEqual(rows, want) {
 		t.Fatalf("final: got %v, want %v", rows, want)
 	}
 }
@@ -362,5 +373,31 @@ func TestClosedEngine(t *testing.T) {
 	}
 	if _, err := env.e.Query(context.Background(), nil, `select 1`); !errors.Is(err, base.ErrClosed) {
 		t.Fatalf("Query after Close: %v, want ErrClosed", err)
+	}
+}
+
+func TestFailedUpdateChangesNothing(t *testing.T) {
+	env := newEnv(t)
+	s := demoSchema()
+	good := View{Account: "demo", Name: "events", Schema: s, Tail: tail(t, s, 0, 10, 10)}
+	bad := View{Account: "demo", Name: "broken", Schema: s, Files: []string{filepath.Join(env.data, "missing.parquet")}}
+	if _, err := env.e.Query(context.Background(), []View{good, bad}, `select 1`); err == nil {
+		t.Fatal("a view over a missing file was accepted")
+	}
+	if got := env.e.batchesInserted; got != 0 {
+		t.Fatalf("%d batches counted by a rolled-back update", got)
+	}
+	// A cancelled context stops the update before it starts.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := env.e.Query(ctx, []View{good}, `select 1`); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled: %v", err)
+	}
+	rows := env.query([]View{good}, `select count(*), count(distinct _id), sum(value) from demo.events`)
+	if want := [][]any{{int64(20), int64(20), wantSum(20)}}; !reflect.DeepEqual(rows, want) {
+		t.Fatalf("after the failures: got %v, want %v", rows, want)
+	}
+	if got := env.e.batchesInserted; got != 2 {
+		t.Fatalf("%d batches inserted, want 2", got)
 	}
 }

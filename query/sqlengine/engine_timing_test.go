@@ -59,3 +59,13 @@ func BenchmarkQuerySynced(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkSelectOne(b *testing.B) {
+	env := newEnv(b)
+	ctx := context.Background()
+	for range b.N {
+		if _, err := queryRows(ctx, env.e, nil, `select 1`); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -56,6 +56,14 @@ func (e *Engine) sync(ctx context.Context, views []View) error {
 		}
 		seen[k] = true
 	}
+	if e.internal == nil {
+		// The settings are global: a new connection needs no set-up.
+		c, err := e.db.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("sqlengine: cannot connect to DuckDB: %w", err)
+		}
+		e.internal = c
+	}
 	next := make([]streamState, len(views))
 	inserted := 0
 	err := e.internal.Raw(func(dc any) error {
@@ -69,17 +77,22 @@ func (e *Engine) sync(ctx context.Context, views []View) error {
 		for i := range views {
 			st, n, err := m.syncStream(&views[i], e.streams[views[i].key()])
 			if err != nil {
-				return errors.Join(err, m.exec("ROLLBACK"))
+				return m.rollback(err)
 			}
 			next[i] = st
 			inserted += n
 		}
-		if err := m.exec("COMMIT"); err != nil {
-			return errors.Join(err, m.exec("ROLLBACK"))
+		if err := m.end("COMMIT"); err != nil {
+			return m.rollback(err)
 		}
 		return nil
 	})
 	if err != nil {
+		if errors.Is(err, driver.ErrBadConn) {
+			// The pool has dropped the internal connection; the next
+			// update takes a new one.
+			e.internal = nil
+		}
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return fmt.Errorf("sqlengine: view update interrupted: %w", ctxErr)
 		}
@@ -113,6 +126,24 @@ func newMaint(ctx context.Context, dc any, log *slog.Logger) (*maint, error) {
 		return nil, err
 	}
 	return &maint{ctx: ctx, exe: exe, qry: qry, arrow: a, log: log}, nil
+}
+
+// end runs COMMIT or ROLLBACK, even when the caller's ctx is cancelled.
+func (m *maint) end(q string) error {
+	if _, err := m.exe.ExecContext(context.WithoutCancel(m.ctx), q, nil); err != nil {
+		return fmt.Errorf("%s: %w", q, err)
+	}
+	return nil
+}
+
+// rollback ends the failed transaction. If even that fails, the
+// connection's state is unknown and the error wraps driver.ErrBadConn, which
+// makes database/sql discard the connection.
+func (m *maint) rollback(cause error) error {
+	if err := m.end("ROLLBACK"); err != nil {
+		return errors.Join(cause, err, driver.ErrBadConn)
+	}
+	return cause
 }
 
 func (m *maint) exec(q string) error {

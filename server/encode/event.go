@@ -13,8 +13,9 @@ import (
 )
 
 // EventEncoder renders the rows of stored records as events (SPEC 2). It is
-// bound to one record at a time with Bind; the zero value is not usable,
-// make one with NewEventEncoder. The SSE encoder uses it for "data: " lines.
+// bound to one record at a time with Bind, which must be called before
+// AppendJSON; the zero value is ready for Bind, and NewEventEncoder checks
+// a schema up front. The SSE encoder uses it for its "data: " lines.
 type EventEncoder struct {
 	rec arrow.RecordBatch
 

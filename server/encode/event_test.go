@@ -346,3 +346,42 @@ func TestEventTimestampUnits(t *testing.T) {
 }
 
 func itoa(v int64) string { return string(appendInt(nil, v)) }
+
+func TestEventEncoder(t *testing.T) {
+	if _, err := NewEventEncoder(arrow.NewSchema(systemFields()[1:], nil)); err == nil {
+		t.Error("schema without _id accepted")
+	}
+	s := untypedSchema()
+	enc, err := NewEventEncoder(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := enc.Bind(record(t, s, untypedRows)); err != nil {
+		t.Fatal(err)
+	}
+	if enc.NumRows() != 3 {
+		t.Errorf("NumRows = %d", enc.NumRows())
+	}
+	want := `{"id":11,"timestamp":6,"event":"application/octet-stream","data":"/wA=","encoding":"base64"}`
+	if got := enc.AppendJSON(nil, 1); string(got) != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
+// A dictionary-encoded _event and a large_binary _data are accepted.
+func TestEventsEncodedColumns(t *testing.T) {
+	fields := systemFields()
+	fields[2].Type = &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int16, ValueType: arrow.BinaryTypes.String}
+	fields = append(fields, arrow.Field{Name: "_data", Type: arrow.BinaryTypes.LargeBinary, Nullable: true})
+	s := arrow.NewSchema(fields, nil)
+	rec := record(t, s, `[{"_id":0,"_ts":1,"_event":"ping","_sub":"'a,b'","_tenant":4294967295,"_data":"cG9uZw=="}]`)
+	got := writeEvents(t, JSON, s, rec)
+	want := `[{"id":0,"timestamp":1,"event":"ping","data":"pong","sub":"'a,b'","tenant":4294967295}]`
+	if string(got) != want {
+		t.Errorf("got %s\nwant %s", got, want)
+	}
+	got = writeEvents(t, CSV, s, rec)
+	if want := "id,timestamp,event,data\n0,1,ping,pong\n"; string(got) != want {
+		t.Errorf("CSV got %q, want %q", got, want)
+	}
+}

@@ -285,3 +285,25 @@ func TestAppendJSONValue(t *testing.T) {
 		t.Errorf("got %s", got)
 	}
 }
+
+// Extreme temporal values must not panic and must stay valid JSON.
+func TestTemporalExtremes(t *testing.T) {
+	f := func(dt arrow.DataType, in string) {
+		t.Helper()
+		arr := fromJSON(t, dt, in)
+		got := allJSON(arr)
+		if !json.Valid([]byte(got)) {
+			t.Errorf("%s %s: invalid JSON %s", dt, in, got)
+		}
+	}
+	const i64 = `[9223372036854775807,-9223372036854775808,0]`
+	f(&arrow.TimestampType{Unit: arrow.Second}, i64)
+	f(&arrow.TimestampType{Unit: arrow.Millisecond}, i64)
+	f(&arrow.TimestampType{Unit: arrow.Microsecond}, i64)
+	f(&arrow.TimestampType{Unit: arrow.Nanosecond}, i64)
+	f(arrow.FixedWidthTypes.Time64ns, i64)
+	f(arrow.FixedWidthTypes.Time32s, `[2147483647,-2147483648]`)
+	f(arrow.FixedWidthTypes.Date32, `[2147483647,-2147483648]`)
+	f(arrow.FixedWidthTypes.Date64, i64)
+	f(arrow.FixedWidthTypes.Duration_ns, i64)
+}

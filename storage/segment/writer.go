@@ -54,8 +54,8 @@ func (o *WriterOptions) EnsureDefaults() {
 }
 
 // WriterProperties returns the Parquet properties Write uses: zstd,
-// statistics on every column, no dictionary on _id and _ts (they never
-// repeat much), row groups of o.RowGroupRows rows. Benchmarks use it to
+// statistics on every column, _id and _ts DELTA_BINARY_PACKED without a
+// dictionary (they never repeat much), row groups of o.RowGroupRows rows. Benchmarks use it to
 // compare against a plain pqarrow write.
 func (o WriterOptions) WriterProperties() *parquet.WriterProperties {
 	o.EnsureDefaults()
@@ -68,12 +68,15 @@ func (o WriterOptions) WriterProperties() *parquet.WriterProperties {
 		parquet.WithDataPageSize(o.PageSize),
 		parquet.WithDictionaryFor(base.ColID, false),
 		parquet.WithDictionaryFor(base.ColTS, false),
+		parquet.WithEncodingFor(base.ColID, parquet.Encodings.DeltaBinaryPacked),
+		parquet.WithEncodingFor(base.ColTS, parquet.Encodings.DeltaBinaryPacked),
 		parquet.WithCreatedBy("ducktail"),
 	)
 }
 
-// ArrowWriterProperties returns the pqarrow properties Write uses: the
-// Arrow schema is stored in the file.
+// ArrowWriterProperties returns pqarrow properties matching Write's: the
+// Arrow schema is stored in the file. (Write itself stores the schema by
+// hand, since it hands pqarrow dictionary-typed utf8 columns.)
 func (o WriterOptions) ArrowWriterProperties() pqarrow.ArrowWriterProperties {
 	o.EnsureDefaults()
 	return pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(o.Allocator))
@@ -82,8 +85,9 @@ func (o WriterOptions) ArrowWriterProperties() pqarrow.ArrowWriterProperties {
 // Write writes recs (all with schema s, which starts with the system
 // columns, in id order) as one Parquet file to w and describes it. Each row
 // group's columns are written straight from the records' arrays, one page at
-// a time: nothing is buffered beyond a page per column. recs are not
-// released. Bad input (schema, ids not dense, _ts decreasing, no rows) is an
+// a time: nothing is buffered beyond a page per column, plus, for a utf8
+// column, the current row group's dictionary and indices (4 bytes a row).
+// recs are not released. Bad input (schema, ids not dense, _ts decreasing, no rows) is an
 // error wrapping base.ErrInvalid; nothing useful is then in w.
 func Write(w io.Writer, s *arrow.Schema, recs []arrow.RecordBatch, opts WriterOptions) (Info, error) {
 	opts.EnsureDefaults()
@@ -92,10 +96,21 @@ func Write(w io.Writer, s *arrow.Schema, recs []arrow.RecordBatch, opts WriterOp
 		return Info{}, err
 	}
 	cw := &crcWriter{w: w, tab: crc32.MakeTable(crc32.Castagnoli)}
-	fw, err := pqarrow.NewFileWriter(s, cw, opts.WriterProperties(), opts.ArrowWriterProperties())
+	phys, isDict := physicalSchema(s)
+	stored, err := serializeSchema(s, opts.Allocator)
+	if err != nil {
+		return Info{}, err
+	}
+	fw, err := pqarrow.NewFileWriter(phys, cw, opts.WriterProperties(),
+		pqarrow.NewArrowWriterProperties(pqarrow.WithAllocator(opts.Allocator)))
 	if err != nil {
 		return Info{}, base.Errorf(base.ErrInvalid, "segment: cannot make a Parquet writer for schema %s: %w", s, err)
 	}
+	if err := fw.AppendKeyValueMetadata("ARROW:schema", stored); err != nil {
+		fw.Close()
+		return Info{}, cw.wrap(err)
+	}
+	dicts := dictBuilder{mem: opts.Allocator}
 	// Non-empty records and their first row's position in the segment.
 	var (
 		parts  []arrow.RecordBatch
@@ -130,8 +145,18 @@ func Write(w io.Writer, s *arrow.Schema, recs []arrow.RecordBatch, opts WriterOp
 			for _, r := range parts[first : last+1] {
 				chunks = append(chunks, r.Column(col))
 			}
-			ch := arrow.NewChunked(s.Field(col).Type, chunks)
-			err := fw.WriteColumnChunked(ch, lo-starts[first], n)
+			var ch *arrow.Chunked
+			off := lo - starts[first]
+			if !isDict[col] {
+				ch = arrow.NewChunked(s.Field(col).Type, chunks)
+			} else if d := dicts.build(chunks, off, n); d != nil {
+				ch = arrow.NewChunked(dictType, []arrow.Array{d})
+				d.Release()
+				off = 0
+			} else {
+				ch = arrow.NewChunked(s.Field(col).Type, chunks)
+			}
+			err := fw.WriteColumnChunked(ch, off, n)
 			ch.Release()
 			if err != nil {
 				fw.Close()

@@ -1,0 +1,46 @@
+# ducktail — see README.md. Everything builds with the duckdb_arrow tag:
+# DuckDB's Arrow interface (query/sqlengine) is behind it.
+GO       ?= go
+TAGS     := duckdb_arrow
+BIN      := bin/ducktail
+VERSION  := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X main.version=$(VERSION)
+FUZZTIME ?= 8s
+
+# Fuzz targets run briefly by `make test`: package:target.
+FUZZ := \
+	./engine/arrowipc:FuzzDecode \
+	./engine/schema:FuzzParseType \
+	./server/token:FuzzVerify \
+	./server/encode:FuzzAppendJSONUTF8
+
+.PHONY: build run test unit fuzz bench lint clean
+
+build:
+	$(GO) build -tags $(TAGS) -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/ducktail
+
+run: build
+	./$(BIN) serve
+
+test: lint unit fuzz
+
+unit:
+	$(GO) test -tags $(TAGS) -count=1 -timeout 30m ./...
+
+fuzz:
+	@for t in $(FUZZ); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$pkg $$name for $(FUZZTIME)"; \
+		$(GO) test -tags $(TAGS) -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+	done
+
+bench: build
+	bash bench/run.sh
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet -tags $(TAGS) ./...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,28 @@
+// Command loadgen is the HTTP load generator of `make bench` (bench/run.sh).
+//
+// It posts pre-built request bodies to one URL on 127.0.0.1 over N
+// concurrent keep-alive connections (fasthttp's HostClient), until a fixed
+// duration has passed or a maximum number of requests has been sent,
+// whichever comes first, so it always stops by itself. It refuses any host
+// but 127.0.0.1: it is a loopback benchmark, not a tool to load other
+// machines.
+//
+// It builds its bodies itself: Arrow IPC streams of the demo topic's schema
+// (timestamp int64, event utf8, value float64) with the number of rows
+// chosen so that each stream is about -body bytes, in a few variants that
+// are rotated so that no two consecutive requests carry the same bytes.
+//
+// It reports requests/s, MB/s of request bodies answered 2xx, rows/s,
+// p50/p99/max latency and error counts by status ("conn" for transport
+// errors, "timeout" for timeouts) as one JSON line on stdout (for
+// bench/run.sh) and one human-readable line on stderr. It exits 1 when no
+// request succeeded.
+//
+//	loadgen -url http://127.0.0.1:8080/ingest/TOKEN -c 16 -d 10s -n 1000000 -body 100KiB
+//
+// Concurrency: each connection is served by one goroutine with its own
+// request, response and latency buffer; results are merged after all of
+// them have stopped. The package has no package-level mutable state.
+//
+// Imports: the standard library, arrow-go and fasthttp; nothing of ducktail.
+package main

@@ -1,0 +1,241 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/valyala/fasthttp"
+)
+
+func TestLoopbackAddr(t *testing.T) {
+	f := func(raw, want, wantErr string) {
+		t.Helper()
+		got, err := loopbackAddr(raw)
+		if wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), wantErr) {
+				t.Fatalf("loopbackAddr(%q) = %q, %v; want an error containing %q", raw, got, err, wantErr)
+			}
+			return
+		}
+		if err != nil || got != want {
+			t.Fatalf("loopbackAddr(%q) = %q, %v; want %q", raw, got, err, want)
+		}
+	}
+	f("http://127.0.0.1:8080/ingest/abc", "127.0.0.1:8080", "")
+	f("http://127.0.0.1:1/", "127.0.0.1:1", "")
+	f("http://localhost:8080/", "", "refusing host")
+	f("http://10.0.0.1:8080/", "", "refusing host")
+	f("http://example.com:80/", "", "refusing host")
+	f("http://[::1]:8080/", "", "refusing host")
+	f("http://127.0.0.1.example.com:8080/", "", "refusing host")
+	f("http://127.0.0.1/", "", "explicit port")
+	f("https://127.0.0.1:8443/", "", "only http")
+	f("http://u:p@127.0.0.1:8080/", "", "user info")
+	f("", "", "missing")
+}
+
+func TestParseSize(t *testing.T) {
+	f := func(s string, want int, ok bool) {
+		t.Helper()
+		got, err := parseSize(s)
+		if ok != (err == nil) || got != want {
+			t.Fatalf("parseSize(%q) = %d, %v; want %d, ok %v", s, got, err, want, ok)
+		}
+	}
+	f("100KiB", 100<<10, true)
+	f("10 KiB", 10<<10, true)
+	f("1MiB", 1<<20, true)
+	f("64KB", 64000, true)
+	f("2MB", 2000000, true)
+	f("512B", 512, true)
+	f("2048", 2048, true)
+	f("0", 0, false)
+	f("-1KiB", 0, false)
+	f("65MiB", 0, false)
+	f("lots", 0, false)
+	f("", 0, false)
+}
+
+func TestSizedBody(t *testing.T) {
+	for _, target := range []int{1 << 10, 10 << 10, 100 << 10, 1 << 20} {
+		bodies, err := buildBodies(target, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for v, b := range bodies {
+			if d := len(b.data) - target; d*50 > target || -d*50 > target {
+				t.Errorf("target %d variant %d: %d bytes, more than 2%% off", target, v, len(b.data))
+			}
+			if v > 0 && bytes.Equal(b.data, bodies[0].data) {
+				t.Errorf("target %d: variant %d equals variant 0", target, v)
+			}
+			r, err := ipc.NewReader(bytes.NewReader(b.data), ipc.WithAllocator(memory.NewGoAllocator()))
+			if err != nil {
+				t.Fatalf("target %d variant %d: not an IPC stream: %v", target, v, err)
+			}
+			if !r.Schema().Equal(demoSchema()) {
+				t.Fatalf("schema %s", r.Schema())
+			}
+			var rows int64
+			for r.Next() {
+				rows += r.RecordBatch().NumRows()
+			}
+			if err := r.Err(); err != nil {
+				t.Fatal(err)
+			}
+			r.Release()
+			if rows != b.rows || rows < 1 {
+				t.Errorf("target %d variant %d: %d rows decoded, %d claimed", target, v, rows, b.rows)
+			}
+		}
+	}
+	if _, err := sizedBody(0, 0); err == nil {
+		t.Error("sizedBody(0) did not fail")
+	}
+	if b, err := sizedBody(10, 0); err != nil || b.rows != 1 {
+		t.Errorf("a tiny target gives %d rows, %v; want 1 row", b.rows, err)
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	ms := func(n ...int) []time.Duration {
+		out := make([]time.Duration, len(n))
+		for i, v := range n {
+			out[i] = time.Duration(v) * time.Millisecond
+		}
+		return out
+	}
+	f := func(sorted []time.Duration, q float64, want time.Duration) {
+		t.Helper()
+		if got := percentile(sorted, q); got != want {
+			t.Fatalf("percentile(%v, %v) = %v, want %v", sorted, q, got, want)
+		}
+	}
+	f(nil, 0.5, 0)
+	f(ms(7), 0.99, 7*time.Millisecond)
+	f(ms(1, 2, 3, 4), 0.5, 2*time.Millisecond)
+	f(ms(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), 0.5, 5*time.Millisecond)
+	f(ms(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), 0.99, 10*time.Millisecond)
+	hundred := make([]int, 100)
+	for i := range hundred {
+		hundred[i] = i + 1
+	}
+	f(ms(hundred...), 0.99, 99*time.Millisecond)
+	f(ms(hundred...), 1, 100*time.Millisecond)
+}
+
+// serve runs h on a loopback listener and returns its URL.
+func serve(t *testing.T, h fasthttp.RequestHandler) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &fasthttp.Server{Handler: h, MaxRequestBodySize: 8 << 20}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Shutdown() })
+	return "http://" + ln.Addr().String() + "/ingest/0123456789abcdef"
+}
+
+func TestLoad(t *testing.T) {
+	var seen atomic.Int64
+	var badCT atomic.Int64
+	ok := serve(t, func(ctx *fasthttp.RequestCtx) {
+		seen.Add(int64(len(ctx.Request.Body())))
+		if string(ctx.Request.Header.ContentType()) != "application/vnd.apache.arrow.stream" {
+			badCT.Add(1)
+		}
+		ctx.SetBodyString(`{"rows":1}`)
+	})
+	var n atomic.Int64
+	flaky := serve(t, func(ctx *fasthttp.RequestCtx) {
+		if n.Add(1)%2 == 0 {
+			ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
+		}
+	})
+	failing := serve(t, func(ctx *fasthttp.RequestCtx) { ctx.SetStatusCode(fasthttp.StatusRequestEntityTooLarge) })
+
+	cfg := func(url string, n int64, d time.Duration) config {
+		return config{url: url, conns: 4, duration: d, maxRequests: n, bodySize: 4 << 10, variants: 3,
+			contentType: "application/vnd.apache.arrow.stream", timeout: 10 * time.Second}
+	}
+	res, err := load(cfg(ok, 50, time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Requests != 50 || res.OK != 50 || len(res.Errors) != 0 {
+		t.Fatalf("ok server: %+v", res)
+	}
+	if got, want := seen.Load(), 50*int64(res.BodyBytes); got < want*9/10 || got > want*11/10 {
+		t.Errorf("server saw %d body bytes, want about %d", got, want)
+	}
+	if badCT.Load() != 0 {
+		t.Errorf("%d requests without the Arrow content type", badCT.Load())
+	}
+	if res.P50Ms <= 0 || res.P99Ms < res.P50Ms || res.MaxMs < res.P99Ms || res.MBPerS <= 0 || res.RowsPerS <= 0 {
+		t.Errorf("figures out of order: %+v", res)
+	}
+	if strings.Contains(res.URL, "0123456789abcdef") {
+		t.Errorf("report shows the token: %s", res.URL)
+	}
+
+	res, err = load(cfg(flaky, 40, time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Requests != 40 || res.OK != 20 || res.Errors["503"] != 20 {
+		t.Fatalf("flaky server: %+v", res)
+	}
+
+	// Bounded by duration: a huge -n still stops.
+	res, err = load(cfg(ok, 1e9, 200*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Requests < 1 || res.Requests >= 1e9 {
+		t.Fatalf("duration-bounded run: %+v", res)
+	}
+
+	// run: JSON on stdout, exit 1 when nothing succeeded, 2 on bad flags.
+	var out, errOut bytes.Buffer
+	if code := run([]string{"-url", failing, "-c", "2", "-n", "6", "-body", "2KiB"}, &out, &errOut); code != 1 {
+		t.Fatalf("run against a failing server exited %d: %s", code, errOut.String())
+	}
+	if !strings.HasPrefix(out.String(), "{") || !strings.Contains(out.String(), `"errors":{"413":6}`) {
+		t.Fatalf("JSON line: %s", out.String())
+	}
+	if !strings.Contains(errOut.String(), "413:6") {
+		t.Fatalf("human line: %s", errOut.String())
+	}
+	if code := run([]string{"-url", "http://192.0.2.1:80/"}, io.Discard, io.Discard); code != 2 {
+		t.Fatalf("run against a remote host exited %d, want 2", code)
+	}
+	if code := run([]string{"-url", ok, "-c", "0", "-body", "x"}, io.Discard, &errOut); code != 2 ||
+		!strings.Contains(errOut.String(), "-c:") || !strings.Contains(errOut.String(), "-body:") {
+		t.Fatalf("bad flags: exit %d, %s", code, errOut.String())
+	}
+}
+
+func TestConnectionRefused(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + ln.Addr().String() + "/"
+	ln.Close()
+	res, err := load(config{url: url, conns: 2, duration: time.Minute, maxRequests: 10, bodySize: 1024,
+		variants: 1, contentType: "text/plain", timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.OK != 0 || res.Errors["conn"]+res.Errors["timeout"] != 10 {
+		t.Fatalf("refused: %+v", res)
+	}
+}

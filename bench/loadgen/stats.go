@@ -1,0 +1,120 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// workerStats is what one connection's goroutine measured.
+type workerStats struct {
+	latencies []time.Duration // of every completed request, 2xx or not
+	ok        int64
+	okBytes   int64
+	okRows    int64
+	errors    map[string]int64 // by status code, "conn" or "timeout"
+}
+
+func (w *workerStats) fail(key string) {
+	if w.errors == nil {
+		w.errors = map[string]int64{}
+	}
+	w.errors[key]++
+}
+
+// Result is the report of one run, printed as one JSON line.
+type Result struct {
+	Label       string           `json:"label,omitempty"`
+	URL         string           `json:"url"`
+	Conns       int              `json:"conns"`
+	BodyBytes   int              `json:"body_bytes"`
+	RowsPerBody int64            `json:"rows_per_body"`
+	Seconds     float64          `json:"seconds"`
+	Requests    int64            `json:"requests"`
+	OK          int64            `json:"ok"`
+	Errors      map[string]int64 `json:"errors"`
+	ReqPerS     float64          `json:"req_per_s"`
+	MBPerS      float64          `json:"mb_per_s"`
+	RowsPerS    float64          `json:"rows_per_s"`
+	P50Ms       float64          `json:"p50_ms"`
+	P99Ms       float64          `json:"p99_ms"`
+	MaxMs       float64          `json:"max_ms"`
+}
+
+// merge sums the workers' figures over elapsed into a Result. MB/s counts
+// the bodies of 2xx requests only, in units of 10^6 bytes.
+func merge(ws []*workerStats, elapsed time.Duration) Result {
+	r := Result{Errors: map[string]int64{}}
+	var all []time.Duration
+	var okBytes, okRows int64
+	for _, w := range ws {
+		all = append(all, w.latencies...)
+		r.OK += w.ok
+		okBytes += w.okBytes
+		okRows += w.okRows
+		for k, n := range w.errors {
+			r.Errors[k] += n
+		}
+	}
+	r.Requests = r.OK
+	for _, n := range r.Errors {
+		r.Requests += n
+	}
+	r.Seconds = elapsed.Seconds()
+	if r.Seconds > 0 {
+		r.ReqPerS = float64(r.Requests) / r.Seconds
+		r.MBPerS = float64(okBytes) / 1e6 / r.Seconds
+		r.RowsPerS = float64(okRows) / r.Seconds
+	}
+	slices.Sort(all)
+	r.P50Ms = ms(percentile(all, 0.50))
+	r.P99Ms = ms(percentile(all, 0.99))
+	if len(all) > 0 {
+		r.MaxMs = ms(all[len(all)-1])
+	}
+	return r
+}
+
+// percentile returns the nearest-rank q-quantile of sorted, 0 when empty.
+func percentile(sorted []time.Duration, q float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	rank := int(q*float64(len(sorted))+0.999999999) - 1
+	return sorted[min(max(rank, 0), len(sorted)-1)]
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// JSON is the one-line report for bench/run.sh.
+func (r Result) JSON() string {
+	b, err := json.Marshal(r)
+	if err != nil { // cannot happen: the struct has only plain fields
+		return fmt.Sprintf(`{"error":%q}`, err.Error())
+	}
+	return string(b)
+}
+
+// Human is the one-line report for people.
+func (r Result) Human() string {
+	errs := "no errors"
+	if len(r.Errors) > 0 {
+		keys := make([]string, 0, len(r.Errors))
+		for k := range r.Errors {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		errs = "errors"
+		for _, k := range keys {
+			errs += " " + k + ":" + strconv.FormatInt(r.Errors[k], 10)
+		}
+	}
+	label := r.Label
+	if label == "" {
+		label = r.URL
+	}
+	return fmt.Sprintf("%s: %d conns, %d B bodies: %.0f req/s, %.1f MB/s, %.0f rows/s, p50 %.2f ms, p99 %.2f ms, max %.2f ms, %d/%d ok, %s (%.1f s)",
+		label, r.Conns, r.BodyBytes, r.ReqPerS, r.MBPerS, r.RowsPerS, r.P50Ms, r.P99Ms, r.MaxMs, r.OK, r.Requests, errs, r.Seconds)
+}

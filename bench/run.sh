@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# bench/run.sh: the benchmarks of `make bench` (SPEC 7), in one run, as ratios
+# against baselines measured in the same run on the same machine:
+#   (a) HTTP ingest: bench/loadgen posts ~100 KiB Arrow IPC bodies over 16
+#       connections for ~10 s to bench/noop (the HTTP layer's own limit), then
+#       to ducktail with durability sync, then with durability buffered;
+#   (b) Parquet flush: storage/segment BenchmarkWrite (segment.Write against
+#       a raw pqarrow write of the same rows);
+#   (c) ingest allocations: server BenchmarkIngestAlloc at 10 and 100 KiB
+#       (B/op must not grow with the body) and BenchmarkNoopHandler;
+#   (d) the WAL's BenchmarkAppendWait at 100 KiB records, when present.
+# It prints one markdown table and writes it, with the raw numbers, to
+# bench/results/latest.md. Everything it starts is stopped on exit.
+#
+# Knobs (environment): BENCH_DURATION (10s), BENCH_CONNS (16), BENCH_BODY
+# (100KiB), BENCH_WARMUP (1s), GO (go).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+GO=${GO:-go}
+TAGS=duckdb_arrow
+DURATION=${BENCH_DURATION:-10s}
+CONNS=${BENCH_CONNS:-16}
+BODY=${BENCH_BODY:-100KiB}
+WARMUP=${BENCH_WARMUP:-1s}
+OUT=bench/results/latest.md
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/ducktail-bench.XXXXXX")
+pids=()
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do
+		kill -TERM "$p" 2>/dev/null || true
+	done
+	for p in "${pids[@]}"; do
+		wait "$p" 2>/dev/null || true
+	done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
+
+# ---------------------------------------------------------------- build
+say "building ducktail, loadgen and noop"
+version=$(git describe --tags --always --dirty 2>/dev/null || echo dev)
+# Same flags as the Makefile's build target, so `make bench` does not relink.
+$GO build -tags $TAGS -ldflags "-X main.version=$version" -o bin/ducktail ./cmd/ducktail
+$GO build -o "$work/loadgen" ./bench/loadgen
+$GO build -o "$work/noop" ./bench/noop
+
+# start NAME CMD... runs CMD in the background with stdout in $work/NAME.out,
+# waits for its "listening on http://ADDR" line and sets $addr and $pid.
+start() {
+	local name=$1
+	shift
+	"$@" >"$work/$name.out" 2>"$work/$name.err" &
+	pid=$!
+	pids+=("$pid")
+	addr=
+	local i
+	for i in $(seq 1 600); do
+		addr=$(sed -n 's/.*listening on http:\/\/\([0-9.:]*\).*/\1/p' "$work/$name.out" | head -n 1)
+		[ -n "$addr" ] && return 0
+		kill -0 "$pid" 2>/dev/null || { cat "$work/$name.err" >&2; die "$name exited before listening"; }
+		sleep 0.1
+	done
+	die "$name did not start listening within 60 s"
+}
+
+# stop PID sends SIGTERM and waits for the process (ducktail flushes first).
+stop() {
+	kill -TERM "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+	local keep=() p
+	for p in "${pids[@]}"; do
+		[ "$p" = "$1" ] || keep+=("$p")
+	done
+	pids=("${keep[@]+"${keep[@]}"}")
+}
+
+# loadgen LABEL URL writes loadgen's JSON line to $work/LABEL.json and its
+# human line to $work/human.txt and stderr.
+loadgen() {
+	"$work/loadgen" -label "$1" -url "$2" -c "$CONNS" -d "$DURATION" -warmup "$WARMUP" \
+		-n 10000000 -body "$BODY" >"$work/$1.json" 2>"$work/$1.human" || true
+	cat "$work/$1.human" | tee -a "$work/human.txt" >&2
+}
+
+# jnum JSON KEY extracts a number from a flat JSON line.
+jnum() { sed -n "s/.*\"$2\":\([-0-9.e+]*\).*/\1/p" <<<"$1" | head -n 1; }
+# jerr JSON prints the errors object, or "none".
+jerr() {
+	local e
+	e=$(sed -n 's/.*"errors":{\([^}]*\)}.*/\1/p' <<<"$1" | tr -d '"')
+	echo "${e:-none}"
+}
+
+# ducktail_run LABEL DURABILITY runs loadgen against a fresh ducktail.
+ducktail_run() {
+	local label=$1 durability=$2 dir="$work/data-$2"
+	mkdir -p "$dir"
+	cat >"$work/ducktail-$durability.yaml" <<YAML
+durability: $durability
+streams:
+  - name: demo/events
+    schema:
+      fields:
+        - {name: timestamp, type: int64}
+        - {name: event, type: utf8}
+        - {name: value, type: float64}
+YAML
+	start "ducktail-$durability" env DUCKTAIL_ADMIN_KEY=bench-admin-key ./bin/ducktail serve \
+		--config "$work/ducktail-$durability.yaml" --data "$dir" --listen 127.0.0.1:0 --log-level warn
+	local tok
+	tok=$(sed -n 's/^ingest token for demo\/events[^:]*: \([0-9a-f]\{64\}\)$/\1/p' "$work/ducktail-$durability.out" | head -n 1)
+	[ -n "$tok" ] || die "no ingest token in ducktail's output"
+	loadgen "$label" "http://$addr/ingest/$tok"
+	stop "$pid"
+}
+
+# ---------------------------------------------------------------- (a) HTTP ingest
+say "(a) noop baseline: $CONNS conns, $BODY bodies, $DURATION"
+start noop "$work/noop" -listen 127.0.0.1:0
+loadgen noop "http://$addr/ingest/noop"
+stop "$pid"
+say "(a) ducktail, durability sync"
+ducktail_run ducktail-sync sync
+say "(a) ducktail, durability buffered"
+ducktail_run ducktail-buffered buffered
+noop=$(cat "$work/noop.json")
+sync=$(cat "$work/ducktail-sync.json")
+buffered=$(cat "$work/ducktail-buffered.json")
+
+# ---------------------------------------------------------------- go benchmarks
+gobench() { # FILE ARGS...: runs go test benchmarks, output to FILE and stderr
+	local f=$1
+	shift
+	$GO test -tags $TAGS -run '^$' "$@" 2>&1 | tee "$f" >&2 || true
+}
+say "(b) Parquet write: storage/segment BenchmarkWrite"
+gobench "$work/segment.txt" -bench BenchmarkWrite -benchtime 3x ./storage/segment/
+say "(c) ingest allocations: server BenchmarkIngestAlloc, BenchmarkNoopHandler"
+gobench "$work/alloc.txt" -bench 'BenchmarkIngestAlloc|BenchmarkNoopHandler' -benchtime 1s ./server/
+if [ -d engine/wal ]; then
+	say "(d) WAL: engine/wal BenchmarkAppendWait at 100 KiB"
+	gobench "$work/wal.txt" -bench 'BenchmarkAppendWait/size=100KiB' -benchtime 1s ./engine/wal/
+fi
+
+# bfield FILE BENCH UNIT prints the value before UNIT on the line of BENCH
+# (its name without the -GOMAXPROCS suffix).
+bfield() {
+	[ -f "$1" ] || return 0
+	awk -v b="$2" -v u="$3" '{ n = $1; sub(/-[0-9]+$/, "", n) } n == b { for (i = 3; i <= NF; i++) if ($i == u) { print $(i-1); exit } }' "$1"
+}
+
+# ---------------------------------------------------------------- table
+# ratio A B [DIGITS] prints A/B, or n/a.
+ratio() { awk -v a="${1:-}" -v b="${2:-}" -v d="${3:-2}" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.*f\n", d, a / b }'; }
+or_na() { echo "${1:-n/a}"; }
+fmt1() { awk -v a="${1:-}" 'BEGIN { if (a == "") print "n/a"; else printf "%.1f\n", a }'; }
+
+n_mb=$(jnum "$noop" mb_per_s)
+s_mb=$(jnum "$sync" mb_per_s)
+b_mb=$(jnum "$buffered" mb_per_s)
+seg_mb=$(bfield "$work/segment.txt" BenchmarkWrite/segment MB/s)
+raw_mb=$(bfield "$work/segment.txt" BenchmarkWrite/raw-pqarrow MB/s)
+seg_ratio=$(bfield "$work/segment.txt" BenchmarkWrite/ratio ratio)
+a10=$(bfield "$work/alloc.txt" BenchmarkIngestAlloc/body=10KiB B/op)
+a100=$(bfield "$work/alloc.txt" BenchmarkIngestAlloc/body=100KiB B/op)
+c10=$(bfield "$work/alloc.txt" BenchmarkIngestAlloc/body=10KiB allocs/op)
+c100=$(bfield "$work/alloc.txt" BenchmarkIngestAlloc/body=100KiB allocs/op)
+i100=$(bfield "$work/alloc.txt" BenchmarkIngestAlloc/body=100KiB MB/s)
+h100=$(bfield "$work/alloc.txt" BenchmarkNoopHandler/body=100KiB MB/s)
+wal16=$(bfield "$work/wal.txt" BenchmarkAppendWait/size=100KiB/writers=16 MB/s)
+
+table=$(
+	echo "| metric | ducktail | baseline | ratio | target |"
+	echo "|---|---|---|---|---|"
+	echo "| ingest MB/s, sync ($CONNS conns, $BODY, vs noop) | $(fmt1 "$s_mb") | $(fmt1 "$n_mb") | $(ratio "$s_mb" "$n_mb") | ≥ 0.7 |"
+	echo "| ingest MB/s, buffered (vs noop) | $(fmt1 "$b_mb") | $(fmt1 "$n_mb") | $(ratio "$b_mb" "$n_mb") | — |"
+	echo "| ingest p50 ms, sync / buffered (vs noop) | $(or_na "$(jnum "$sync" p50_ms)") / $(or_na "$(jnum "$buffered" p50_ms)") | $(or_na "$(jnum "$noop" p50_ms)") | $(ratio "$(jnum "$sync" p50_ms)" "$(jnum "$noop" p50_ms)" 1) / $(ratio "$(jnum "$buffered" p50_ms)" "$(jnum "$noop" p50_ms)" 1) | — |"
+	echo "| ingest p99 ms, sync / buffered (vs noop) | $(or_na "$(jnum "$sync" p99_ms)") / $(or_na "$(jnum "$buffered" p99_ms)") | $(or_na "$(jnum "$noop" p99_ms)") | $(ratio "$(jnum "$sync" p99_ms)" "$(jnum "$noop" p99_ms)" 1) / $(ratio "$(jnum "$buffered" p99_ms)" "$(jnum "$noop" p99_ms)" 1) | — |"
+	echo "| ingest errors, sync / buffered / noop | $(jerr "$sync") / $(jerr "$buffered") | $(jerr "$noop") | — | none |"
+	echo "| Parquet write MB/s (segment.Write vs raw pqarrow) | $(or_na "$seg_mb") | $(or_na "$raw_mb") | $(or_na "$seg_ratio") | ≥ 0.9 |"
+	echo "| in-process ingest B/op (100 KiB vs 10 KiB body) | $(or_na "$a100") | $(or_na "$a10") | $(ratio "$a100" "$a10") | ≤ 1.0 (no growth) |"
+	echo "| in-process ingest allocs/op (100 KiB vs 10 KiB body) | $(or_na "$c100") | $(or_na "$c10") | $(ratio "$c100" "$c10") | ≤ 1.0 |"
+	echo "| in-process ingest MB/s, 100 KiB (vs no-op handler) | $(or_na "$i100") | $(or_na "$h100") | $(ratio "$i100" "$h100") | — |"
+	echo "| WAL append+fsync MB/s, 100 KiB, 16 writers | $(or_na "$wal16") | — | — | — |"
+)
+
+mkdir -p bench/results
+{
+	echo "# make bench: latest results"
+	echo
+	echo "$(date -u +%Y-%m-%dT%H:%M:%SZ), ducktail $version, $($GO version | cut -d' ' -f3-), $(nproc 2>/dev/null || echo '?') CPUs"
+	echo
+	echo "$table"
+	echo
+	echo "Ratios are ducktail/baseline in this run (for latency, higher is slower)."
+	echo "MB/s are 10^6 bytes of request bodies answered 2xx per second."
+	echo
+	echo "## Raw numbers"
+	echo
+	echo '```'
+	echo "# loadgen (JSON)"
+	printf '%s\n' "$noop" "$sync" "$buffered"
+	echo "# loadgen (human)"
+	cat "$work/human.txt" 2>/dev/null || true
+	for f in segment alloc wal; do
+		[ -f "$work/$f.txt" ] || continue
+		echo "# go test: $f"
+		grep -E '^(Benchmark|goos|goarch|cpu|ok|FAIL|---|panic|\s+[a-z_]+\.go:)' "$work/$f.txt" || true
+	done
+	echo '```'
+} >"$OUT"
+
+echo
+echo "$table"
+echo
+echo "written to $OUT"

@@ -1,0 +1,146 @@
+package segment
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// Why this file exists: pqarrow dictionary-encodes a utf8 column through a
+// hash memo table whose lookup allocates once per row (a closure that
+// escapes), which made a flush of the demo schema spend most of its
+// allocations, and much of its GC time, there. Write therefore hands pqarrow
+// top-level utf8 columns as dictionary arrays it builds itself with a Go map
+// (no allocation per row), one dictionary per row group, and stores the
+// logical schema (utf8, not dictionary) as ARROW:schema so readers see the
+// types that were written. Both encode to the same Parquet column: a
+// BYTE_ARRAY String leaf, dictionary pages plus RLE indices.
+
+// maxDictValues and maxDictBytes bound a row group's dictionary (the bytes
+// as pqarrow's default dictionary page limit); a column with more distinct
+// values in a row group is written as plain strings, which pqarrow hashes
+// itself and falls back to plain encoding as usual.
+const (
+	maxDictValues = 1 << 14
+	maxDictBytes  = 1 << 20
+)
+
+// dictType is the physical type of a pre-encoded utf8 column.
+var dictType = &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
+
+// physicalSchema returns s with each top-level utf8 field made a dictionary,
+// and whether any was.
+func physicalSchema(s *arrow.Schema) (*arrow.Schema, []bool) {
+	fields := s.Fields()
+	dict := make([]bool, len(fields))
+	for i, f := range fields {
+		if f.Type.ID() == arrow.STRING {
+			fields[i].Type = dictType
+			dict[i] = true
+		}
+	}
+	md := s.Metadata()
+	return arrow.NewSchema(fields, &md), dict
+}
+
+// serializeSchema encodes s as pqarrow's ARROW:schema value: base64 of an
+// IPC stream holding only the schema.
+func serializeSchema(s *arrow.Schema, mem memory.Allocator) (string, error) {
+	var buf bytes.Buffer
+	w := ipc.NewWriter(&buf, ipc.WithSchema(s), ipc.WithAllocator(mem))
+	if err := w.Close(); err != nil {
+		return "", fmt.Errorf("segment: cannot serialise schema: %w", err)
+	}
+	return base64.StdEncoding.EncodeToString(buf.Bytes()), nil
+}
+
+// dictBuilder builds dictionary arrays from utf8 chunks. Its map is reused
+// between row groups.
+type dictBuilder struct {
+	mem  memory.Allocator
+	seen map[string]int32
+}
+
+// build returns rows [off, off+n) of the utf8 chunks as one dictionary
+// array, or nil if they hold more than maxDictValues distinct values.
+func (d *dictBuilder) build(chunks []arrow.Array, off, n int64) arrow.Array {
+	if d.seen == nil {
+		d.seen = make(map[string]int32)
+	}
+	clear(d.seen)
+	idxBuf := memory.NewResizableBuffer(d.mem)
+	idxBuf.Resize(int(n) * arrow.Int32SizeBytes)
+	idx := arrow.Int32Traits.CastFromBytes(idxBuf.Bytes())
+	var valid *memory.Buffer
+	nulls := 0
+	dict := array.NewStringBuilder(d.mem)
+	defer dict.Release()
+	fail := func() arrow.Array {
+		idxBuf.Release()
+		if valid != nil {
+			valid.Release()
+		}
+		return nil
+	}
+	pos := int64(0) // row of the output
+	dictBytes := 0
+	for _, c := range chunks {
+		if pos == n {
+			break
+		}
+		a := c.(*array.String)
+		lo := int64(0)
+		if off > 0 {
+			if off >= int64(a.Len()) {
+				off -= int64(a.Len())
+				continue
+			}
+			lo, off = off, 0
+		}
+		hi := min(int64(a.Len()), lo+n-pos)
+		offsets := a.ValueOffsets()
+		data := a.ValueBytes()
+		base := offsets[0]
+		for i := lo; i < hi; i, pos = i+1, pos+1 {
+			if a.IsNull(int(i)) {
+				if valid == nil {
+					valid = memory.NewResizableBuffer(d.mem)
+					valid.Resize(int(bitutil.BytesForBits(n)))
+					bitutil.SetBitsTo(valid.Bytes(), 0, n, true)
+				}
+				bitutil.ClearBit(valid.Bytes(), int(pos))
+				idx[pos] = 0
+				nulls++
+				continue
+			}
+			v := data[offsets[i]-base : offsets[i+1]-base]
+			k, ok := d.seen[string(v)]
+			if !ok {
+				if dictBytes += len(v); len(d.seen) >= maxDictValues || dictBytes > maxDictBytes {
+					return fail()
+				}
+				k = int32(len(d.seen))
+				d.seen[string(v)] = k
+				dict.BinaryBuilder.Append(v)
+			}
+			idx[pos] = k
+		}
+	}
+	dictArr := dict.NewArray()
+	defer dictArr.Release()
+	indices := array.NewData(arrow.PrimitiveTypes.Int32, int(n), []*memory.Buffer{valid, idxBuf}, nil, nulls, 0)
+	defer indices.Release()
+	idxBuf.Release()
+	if valid != nil {
+		valid.Release()
+	}
+	ia := array.MakeFromData(indices)
+	defer ia.Release()
+	return array.NewDictionaryArray(dictType, ia, dictArr)
+}
