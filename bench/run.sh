@@ -138,7 +138,7 @@ buffered=$(cat "$work/ducktail-buffered.json")
 gobench() { # FILE ARGS...: runs go test benchmarks, output to FILE and stderr
 	local f=$1
 	shift
-	$GO test -tags $TAGS -run '^$' "$@" 2>&1 | tee "$f" >&2 || true
+	$GO test -tags $TAGS -run '^$' -timeout 150s "$@" 2>&1 | tee "$f" >&2 || true
 }
 say "(b) Parquet write: storage/segment BenchmarkWrite"
 gobench "$work/segment.txt" -bench BenchmarkWrite -benchtime 3x ./storage/segment/

@@ -88,6 +88,13 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 		}
 		e.store = local
 	}
+	if c, ok := e.store.(interface{ CleanTemp(context.Context) error }); ok && !opts.ReadOnly {
+		// Temp files of segment and manifest writes a crash interrupted:
+		// never committed, so nothing refers to them.
+		if err := c.CleanTemp(ctx); err != nil {
+			return nil, fmt.Errorf("engine: removing leftover temp files: %w", err)
+		}
+	}
 	cat, err := loadCatalog(opts.FS, opts.DataDir)
 	if err != nil {
 		return nil, err
@@ -109,6 +116,8 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 		if e.log, err = wal.Open(walOpts); err != nil {
 			return nil, fmt.Errorf("engine: opening the WAL: %w", err)
 		}
+	}
+	if !opts.ReadOnly && !opts.manualFlush {
 		e.stopped.Add(1)
 		go pprof.Do(context.Background(), pprof.Labels("ducktail", "flusher"), func(context.Context) {
 			defer e.stopped.Done()
@@ -328,7 +337,7 @@ func (e *Engine) Close(ctx context.Context) error {
 	e.stopped.Wait()
 	var errs []error
 	for _, st := range e.Streams() {
-		if err := e.flushStream(ctx, st); err != nil {
+		if err := e.flushAll(ctx, st); err != nil {
 			errs = append(errs, fmt.Errorf("flushing %s: %w", st.name, err))
 		}
 	}

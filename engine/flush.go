@@ -50,12 +50,18 @@ func (e *Engine) flushLoop() {
 		pressure := e.bufBytes.Load() >= e.opts.MemoryBudget/4*3
 		now := e.opts.Now()
 		for _, st := range e.Streams() {
-			if !pressure && !st.needsFlush(e.opts.Flush, now) {
-				continue
-			}
-			if err := e.flushStream(ctx, st); err != nil && ctx.Err() == nil {
-				e.metrics.flushErrors.Inc()
-				e.opts.Logger.Error("flush failed; will retry", "stream", st.name.String(), "err", err)
+			// A stream over its limits may need several segments.
+			for i := 0; i < 64 && (pressure || st.needsFlush(e.opts.Flush, now)) && st.hasBatches(); i++ {
+				if err := e.flushStream(ctx, st); err != nil {
+					if ctx.Err() == nil {
+						e.metrics.flushErrors.Inc()
+						e.opts.Logger.Error("flush failed; will retry", "stream", st.name.String(), "err", err)
+					}
+					break
+				}
+				if !pressure && !st.needsFlush(e.opts.Flush, now) {
+					break
+				}
 			}
 		}
 	}
@@ -68,7 +74,20 @@ func (e *Engine) flushStream(ctx context.Context, st *Stream) error {
 	defer st.flushMu.Unlock()
 
 	st.mu.Lock()
-	batches := append([]*Batch(nil), st.batches...)
+	// One segment holds at most about flush.max_rows rows and max_bytes
+	// bytes (at least one batch); the flusher comes back for the rest.
+	var rows, size int64
+	n := 0
+	for n < len(st.batches) {
+		b := st.batches[n]
+		if n > 0 && (rows+b.Rows > e.opts.Flush.MaxRows || size+b.Bytes > e.opts.Flush.MaxBytes) {
+			break
+		}
+		rows += b.Rows
+		size += b.Bytes
+		n++
+	}
+	batches := append([]*Batch(nil), st.batches[:n]...)
 	m := st.manifest
 	st.mu.Unlock()
 	if len(batches) == 0 {
@@ -176,12 +195,29 @@ func (e *Engine) truncateWAL() {
 	}
 }
 
-// Flush flushes every stream now, regardless of limits.
+// Flush flushes every stream now, regardless of limits, until no durable
+// batch is left in memory.
 func (e *Engine) Flush(ctx context.Context) error {
 	for _, st := range e.Streams() {
+		if err := e.flushAll(ctx, st); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// flushAll flushes st until its buffer is empty.
+func (e *Engine) flushAll(ctx context.Context, st *Stream) error {
+	for st.hasBatches() {
 		if err := e.flushStream(ctx, st); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+func (s *Stream) hasBatches() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.batches) > 0
 }

@@ -57,6 +57,10 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// Now returns the current time. Default time.Now.
 	Now func() time.Time
+
+	// manualFlush, for tests of this package: no background flusher; only
+	// Flush and Close flush.
+	manualFlush bool
 }
 
 // EnsureDefaults fills zero fields with their defaults.

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"io"
 	"math"
 	"strconv"
 
@@ -86,8 +87,14 @@ func (s *Server) stream(ctx *fasthttp.RequestCtx) {
 		s.writeError(ctx, base.Errorf(base.ErrNotFound, "stream %s has no event %d (next id is %d)", sp.name, sp.index, snap.NextID))
 		return
 	}
-	var out bytes.Buffer
-	ew, err := encode.NewEventWriter(&out, f, st.Stored())
+	// A listing is encoded straight into the response body; a single event
+	// is encoded aside, to unwrap it from the JSON array.
+	var single bytes.Buffer
+	var w io.Writer = ctx
+	if sp.index >= 0 && f == encode.JSON {
+		w = &single
+	}
+	ew, err := encode.NewEventWriter(w, f, st.Stored())
 	if err != nil {
 		s.writeError(ctx, err)
 		return
@@ -100,15 +107,12 @@ func (s *Server) stream(ctx *fasthttp.RequestCtx) {
 		s.writeError(ctx, err)
 		return
 	}
-	body := out.Bytes()
-	if sp.index >= 0 && f == encode.JSON {
-		// A single event is an object, not a one-element array.
-		body = bytes.TrimSpace(body)
+	if w == &single {
+		body := bytes.TrimSpace(single.Bytes())
 		body = bytes.TrimSuffix(bytes.TrimPrefix(body, []byte("[")), []byte("]"))
-		body = append(bytes.TrimSpace(body), '\n')
+		ctx.SetBody(append(bytes.TrimSpace(body), '\n'))
 	}
 	ctx.SetContentType(f.ContentType())
-	ctx.SetBody(body)
 }
 
 // rangeFromArgs reads from, to, since, until and limit (SPEC 4.2).

@@ -164,7 +164,7 @@ func (p *proc) exited() bool {
 func (p *proc) waitHealthy() {
 	p.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
-	for i := 0; ; i++ {
+	for i := 0; i < 10_000; i++ {
 		resp, err := p.client.Get(p.url + "/healthz")
 		if err == nil {
 			io.Copy(io.Discard, resp.Body)
@@ -178,6 +178,7 @@ func (p *proc) waitHealthy() {
 		}
 		time.Sleep(20 * time.Millisecond) // poll interval
 	}
+	p.t.Fatalf("/healthz did not answer 200 in 10000 tries")
 }
 
 // stop sends sig and waits for the exit, at most 30 s; it returns the exit

@@ -84,6 +84,9 @@ func cmdSQL(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	if *format != "table" {
+		if b := out.Bytes(); len(b) > 0 && b[len(b)-1] != '\n' {
+			out.WriteByte('\n')
+		}
 		_, err := stdout.Write(out.Bytes())
 		return err
 	}
