@@ -14,7 +14,7 @@ FUZZ := \
 	./server/token:FuzzVerify \
 	./server/encode:FuzzAppendJSONUTF8
 
-.PHONY: build run test unit fuzz bench lint clean
+.PHONY: build run test unit js fuzz bench lint clean
 
 build:
 	$(GO) build -tags $(TAGS) -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/ducktail
@@ -22,10 +22,19 @@ build:
 run: build
 	./$(BIN) serve
 
-test: lint unit fuzz
+test: lint unit js fuzz
 
 unit:
 	$(GO) test -tags $(TAGS) -count=1 -timeout 30m ./...
+
+# The browser client's unit tests, when Node and its packages are installed
+# (.ci/run installs them: npm ci --prefix clients/js).
+js:
+	@if [ -d clients/js/node_modules ] && command -v node >/dev/null 2>&1; then \
+		cd clients/js && node --test; \
+	else \
+		echo "skipping clients/js tests: run npm ci --prefix clients/js (needs Node)"; \
+	fi
 
 fuzz:
 	@for t in $(FUZZ); do \

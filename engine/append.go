@@ -108,7 +108,7 @@ func (e *Engine) AppendArrow(ctx context.Context, st *Stream, body []byte, tenan
 	st.mu.Lock()
 	now := nowMs(e.opts.Now())
 	ts := max(now, st.lastTS)
-	r := walRecord{kind: recArrow, name: st.name.String(), firstID: st.nextID, rows: d.rows,
+	r := walRecord{kind: recArrow, name: st.label, firstID: st.nextID, rows: d.rows,
 		ts: ts, tenant: tenant, event: ArrowEvent, body: d.body}
 	*bufp = r.appendTo((*bufp)[:0])
 	pos, err := e.log.Append(*bufp)
@@ -130,8 +130,8 @@ func (e *Engine) AppendArrow(ctx context.Context, st *Stream, body []byte, tenan
 	st.markDurable(last + 1)
 	st.rowsIn.Add(d.rows)
 	st.bytesIn.Add(int64(len(body)))
-	e.metrics.rowsIngested.WithLabelValues(st.name.String()).Add(float64(d.rows))
-	e.metrics.bytesIngested.WithLabelValues(st.name.String()).Add(float64(len(body)))
+	st.rowsCounter.Add(float64(d.rows))
+	st.bytesCounter.Add(float64(len(body)))
 	if st.needsFlush(e.opts.Flush, e.opts.Now()) {
 		e.kickFlush()
 	}

@@ -163,6 +163,7 @@ func (e *Engine) addStream(ctx context.Context, def streamDef) (*Stream, error) 
 	}
 	st := &Stream{
 		name:    name,
+		label:   name.String(),
 		topicID: def.TopicID,
 		payload: payload,
 		stored:  schema.Stored(payload),
@@ -173,6 +174,8 @@ func (e *Engine) addStream(ctx context.Context, def streamDef) (*Stream, error) 
 	if err != nil {
 		return nil, err
 	}
+	st.rowsCounter = e.metrics.rowsIngested.WithLabelValues(st.label)
+	st.bytesCounter = e.metrics.bytesIngested.WithLabelValues(st.label)
 	st.manifest = m
 	st.nextID = m.NextID()
 	st.durable = st.nextID

@@ -9,12 +9,14 @@ import (
 	"github.com/ducktail/ducktail/base"
 	"github.com/ducktail/ducktail/engine/schema"
 	"github.com/ducktail/ducktail/storage/manifest"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Stream is one stream: its schema, its order (next id, last timestamp), its
 // unflushed batches and its committed manifest.
 type Stream struct {
 	name    base.StreamName
+	label   string // name.String(), made once
 	topicID uint32
 	payload *arrow.Schema // the user's fields
 	stored  *arrow.Schema // system columns, then payload
@@ -35,7 +37,14 @@ type Stream struct {
 
 	rowsIn  atomic.Int64
 	bytesIn atomic.Int64
+	// The stream's children of the engine's per-stream counters, looked
+	// up once rather than per append.
+	rowsCounter  prometheus.Counter
+	bytesCounter prometheus.Counter
 }
+
+// Label returns "account/name".
+func (s *Stream) Label() string { return s.label }
 
 // Name returns the stream's name.
 func (s *Stream) Name() base.StreamName { return s.name }

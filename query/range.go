@@ -57,7 +57,7 @@ func Read(ctx context.Context, store storage.Store, snap *engine.Snapshot, r Ran
 		}
 		lo := max(r.From-b.FirstID, 0)
 		hi := min(r.To-b.FirstID, b.Rows)
-		hi = min(hi, lo+left)
+		hi = lo + min(hi-lo, left) // lo+left would overflow for an open limit
 		rec := b.Record()
 		if lo != 0 || hi != b.Rows {
 			rec = rec.NewSlice(lo, hi)

@@ -56,7 +56,7 @@ func (s *Server) ingest(ctx *fasthttp.RequestCtx, tok []byte) {
 	}
 	ctx.SetContentType("application/json")
 	b := append(ctx.Response.Body()[:0], `{"topic":`...)
-	b = strconv.AppendQuote(b, st.Name().String())
+	b = strconv.AppendQuote(b, st.Label())
 	b = append(b, `,"rows":`...)
 	b = strconv.AppendInt(b, res.Rows, 10)
 	b = append(b, `,"first_id":`...)

@@ -205,7 +205,7 @@ func (r *Reader) readGroup(ctx context.Context, i int, lo, hi, sinceMs, untilMs,
 		lo, hi = tsWindow(tbl.Column(1).Data(), lo, hi, sinceMs, untilMs)
 	}
 	if limit > 0 {
-		hi = min(hi, lo+limit)
+		hi = lo + min(hi-lo, limit) // lo+limit would overflow for a huge limit
 	}
 	if lo >= hi {
 		return nil, nil

@@ -171,6 +171,9 @@ func TestReadRange(t *testing.T) {
 		}
 	}
 	f("one group", 1000, 2000, minI, maxI, 0, 1000, 1000, group0)
+	// An "unlimited" limit once overflowed lo+limit and read nothing.
+	f("huge limit", 1000, 2000, minI, maxI, maxI, 1000, 1000, group0)
+	f("huge limit, open end", 299_000, maxI, minI, maxI, maxI, 299_000, 1000, 0)
 	f("ts range", minI, maxI, ts(1500), ts(2100), 0, 1500, 600, group0)
 	f("ids and ts", 1000, 2000, ts(1500), maxI, 0, 1500, 500, group0)
 	f("limit across groups", 130000, 140000, minI, maxI, 5000, 130000, 5000, 0)
