@@ -15,7 +15,7 @@ import (
 	"github.com/ducktail/ducktail/engine"
 	"github.com/ducktail/ducktail/engine/schema"
 	"github.com/ducktail/ducktail/storage"
-		"github.com/ducktail/ducktail/storage/segment/segmenttest"
+	"github.com/ducktail/ducktail/storage/segment/segmenttest"
 	"github.com/ducktail/ducktail/storage/vfs"
 )
 
