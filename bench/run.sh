@@ -91,11 +91,13 @@ loadgen() {
 
 # jnum JSON KEY extracts a number from a flat JSON line.
 jnum() { sed -n "s/.*\"$2\":\([-0-9.e+]*\).*/\1/p" <<<"$1" | head -n 1; }
-# jerr JSON prints the errors object, or "none".
+# jerr JSON prints the errors object, or "none", and the time connections
+# spent backing off as 429/503 answers asked.
 jerr() {
-	local e
+	local e b
 	e=$(sed -n 's/.*"errors":{\([^}]*\)}.*/\1/p' <<<"$1" | tr -d '"')
-	echo "${e:-none}"
+	b=$(jnum "$1" backoff_s)
+	awk -v e="${e:-none}" -v b="${b:-0}" 'BEGIN { if (b + 0 > 0) printf "%s (%.1f conn-s backoff)\n", e, b; else print e }'
 }
 
 # ducktail_run LABEL DURABILITY runs loadgen against a fresh ducktail.
@@ -157,8 +159,8 @@ bfield() {
 }
 
 # ---------------------------------------------------------------- table
-# ratio A B [DIGITS] prints A/B, or n/a.
-ratio() { awk -v a="${1:-}" -v b="${2:-}" -v d="${3:-2}" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.*f\n", d, a / b }'; }
+# ratio A B prints A/B to 3 significant digits, or n/a.
+ratio() { awk -v a="${1:-}" -v b="${2:-}" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.3g\n", a / b }'; }
 or_na() { echo "${1:-n/a}"; }
 fmt1() { awk -v a="${1:-}" 'BEGIN { if (a == "") print "n/a"; else printf "%.1f\n", a }'; }
 
@@ -181,8 +183,8 @@ table=$(
 	echo "|---|---|---|---|---|"
 	echo "| ingest MB/s, sync ($CONNS conns, $BODY, vs noop) | $(fmt1 "$s_mb") | $(fmt1 "$n_mb") | $(ratio "$s_mb" "$n_mb") | ≥ 0.7 |"
 	echo "| ingest MB/s, buffered (vs noop) | $(fmt1 "$b_mb") | $(fmt1 "$n_mb") | $(ratio "$b_mb" "$n_mb") | — |"
-	echo "| ingest p50 ms, sync / buffered (vs noop) | $(or_na "$(jnum "$sync" p50_ms)") / $(or_na "$(jnum "$buffered" p50_ms)") | $(or_na "$(jnum "$noop" p50_ms)") | $(ratio "$(jnum "$sync" p50_ms)" "$(jnum "$noop" p50_ms)" 1) / $(ratio "$(jnum "$buffered" p50_ms)" "$(jnum "$noop" p50_ms)" 1) | — |"
-	echo "| ingest p99 ms, sync / buffered (vs noop) | $(or_na "$(jnum "$sync" p99_ms)") / $(or_na "$(jnum "$buffered" p99_ms)") | $(or_na "$(jnum "$noop" p99_ms)") | $(ratio "$(jnum "$sync" p99_ms)" "$(jnum "$noop" p99_ms)" 1) / $(ratio "$(jnum "$buffered" p99_ms)" "$(jnum "$noop" p99_ms)" 1) | — |"
+	echo "| ingest p50 ms, sync / buffered (vs noop) | $(or_na "$(jnum "$sync" p50_ms)") / $(or_na "$(jnum "$buffered" p50_ms)") | $(or_na "$(jnum "$noop" p50_ms)") | $(ratio "$(jnum "$sync" p50_ms)" "$(jnum "$noop" p50_ms)") / $(ratio "$(jnum "$buffered" p50_ms)" "$(jnum "$noop" p50_ms)") | — |"
+	echo "| ingest p99 ms, sync / buffered (vs noop) | $(or_na "$(jnum "$sync" p99_ms)") / $(or_na "$(jnum "$buffered" p99_ms)") | $(or_na "$(jnum "$noop" p99_ms)") | $(ratio "$(jnum "$sync" p99_ms)" "$(jnum "$noop" p99_ms)") / $(ratio "$(jnum "$buffered" p99_ms)" "$(jnum "$noop" p99_ms)") | — |"
 	echo "| ingest errors, sync / buffered / noop | $(jerr "$sync") / $(jerr "$buffered") | $(jerr "$noop") | — | none |"
 	echo "| Parquet write MB/s (segment.Write vs raw pqarrow) | $(or_na "$seg_mb") | $(or_na "$raw_mb") | $(or_na "$seg_ratio") | ≥ 0.9 |"
 	echo "| in-process ingest B/op (100 KiB vs 10 KiB body) | $(or_na "$a100") | $(or_na "$a10") | $(ratio "$a100" "$a10") | ≤ 1.0 (no growth) |"

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -68,9 +69,32 @@ func (b *Batch) Record() arrow.RecordBatch {
 	return b.full
 }
 
+// flushRecord returns the batch's rows for segment.Write: the stored columns,
+// except that _event, the same in every row, is a one-entry dictionary
+// rather than a string per row (the writer dictionary-encodes text anyway).
+// The caller releases it.
+func (b *Batch) flushRecord(flushSchema *arrow.Schema) arrow.RecordBatch {
+	return b.assemble(flushSchema, memory.DefaultAllocator, true)
+}
+
 func (b *Batch) build(mem memory.Allocator) arrow.RecordBatch {
+	return b.assemble(b.stored, mem, false)
+}
+
+// flushSchemaOf returns stored with _event as dictionary<values=utf8,
+// indices=int32>, the schema of flushRecord's records.
+func flushSchemaOf(stored *arrow.Schema) *arrow.Schema {
+	fields := stored.Fields()
+	fields[2].Type = eventDictType
+	md := stored.Metadata()
+	return arrow.NewSchema(fields, &md)
+}
+
+var eventDictType = &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
+
+func (b *Batch) assemble(s *arrow.Schema, mem memory.Allocator, eventDict bool) arrow.RecordBatch {
 	n := int(b.Rows)
-	cols := make([]arrow.Array, 0, b.stored.NumFields())
+	cols := make([]arrow.Array, 0, s.NumFields())
 
 	ids := make([]int64, n)
 	for i := range ids {
@@ -84,7 +108,11 @@ func (b *Batch) build(mem memory.Allocator) arrow.RecordBatch {
 	}
 	cols = append(cols, fixedArray(b.stored.Field(1).Type, n, int64Bytes(ts)))
 
-	cols = append(cols, constString(b.Event, n))
+	if eventDict {
+		cols = append(cols, constDictString(b.Event, n))
+	} else {
+		cols = append(cols, constString(b.Event, n))
+	}
 	cols = append(cols, array.MakeArrayOfNull(mem, arrow.BinaryTypes.String, n))
 	if b.Tenant != 0 {
 		t := make([]uint32, n)
@@ -100,7 +128,7 @@ func (b *Batch) build(mem memory.Allocator) arrow.RecordBatch {
 		c.Retain()
 		cols = append(cols, c)
 	}
-	rec := array.NewRecordBatch(b.stored, cols, int64(n))
+	rec := array.NewRecordBatch(s, cols, int64(n))
 	for _, c := range cols {
 		c.Release()
 	}
@@ -120,15 +148,22 @@ func fixedArray(t arrow.DataType, n int, values []byte) arrow.Array {
 	return array.MakeFromData(data)
 }
 
+// constDictString returns n rows of s as a dictionary array: one value,
+// every index 0.
+func constDictString(s string, n int) arrow.Array {
+	dict := constString(s, 1)
+	defer dict.Release()
+	indices := fixedArray(arrow.PrimitiveTypes.Int32, n, make([]byte, 4*n))
+	defer indices.Release()
+	return array.NewDictionaryArray(eventDictType, indices, dict)
+}
+
 func constString(s string, n int) arrow.Array {
 	offsets := make([]int32, n+1)
 	for i := range offsets {
 		offsets[i] = int32(i * len(s))
 	}
-	values := make([]byte, 0, n*len(s))
-	for i := 0; i < n; i++ {
-		values = append(values, s...)
-	}
+	values := bytes.Repeat([]byte(s), n)
 	ob := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(offsets))), 4*len(offsets))
 	data := array.NewData(arrow.BinaryTypes.String, n,
 		[]*memory.Buffer{nil, memory.NewBufferBytes(ob), memory.NewBufferBytes(values)}, nil, 0, 0)

@@ -23,6 +23,9 @@ import (
 	"github.com/ducktail/ducktail/storage/manifest"
 )
 
+// arenaChunk is the size of the arena's chunks of request bodies.
+const arenaChunk = 4 << 20
+
 // Engine is the set of streams of one data dir. Safe for concurrent use.
 type Engine struct {
 	opts    Options
@@ -54,8 +57,10 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{
-		opts:    opts,
-		arena:   newArena(4<<20, 64),
+		opts: opts,
+		// The free list may hold the whole memory budget: chunks are then
+		// reused rather than freshly allocated and page-faulted under load.
+		arena:   newArena(arenaChunk, int(max(opts.MemoryBudget/arenaChunk, 16))),
 		mem:     memory.DefaultAllocator,
 		streams: make(map[base.StreamName]*Stream),
 		byTopic: make(map[uint32]*Stream),
@@ -167,6 +172,7 @@ func (e *Engine) addStream(ctx context.Context, def streamDef) (*Stream, error) 
 		topicID: def.TopicID,
 		payload: payload,
 		stored:  schema.Stored(payload),
+		flushed: flushSchemaOf(schema.Stored(payload)),
 		matcher: schema.NewMatcher(payload),
 		prefix:  "streams/" + name.Account + "/" + name.Name + "/",
 	}

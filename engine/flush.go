@@ -104,9 +104,12 @@ func (e *Engine) flushStream(ctx context.Context, st *Stream) error {
 	key := fmt.Sprintf("%s%020d-%020d.parquet", st.prefix, first, last.LastID())
 	recs := make([]arrow.RecordBatch, len(batches))
 	for i, b := range batches {
-		recs[i] = b.Record()
+		recs[i] = b.flushRecord(st.flushed)
 	}
 	info, err := e.writeSegment(ctx, key, st.stored, recs)
+	for _, r := range recs {
+		r.Release()
+	}
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@ type Stream struct {
 	topicID uint32
 	payload *arrow.Schema // the user's fields
 	stored  *arrow.Schema // system columns, then payload
+	flushed *arrow.Schema // stored, with _event dictionary-encoded: see Batch.flushRecord
 	matcher *schema.Matcher
 	prefix  string // object key prefix: "streams/{account}/{name}/"
 

@@ -13,6 +13,7 @@ import (
 	"github.com/ducktail/ducktail/engine/schema"
 	"github.com/ducktail/ducktail/server/token"
 	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/pprofhandler"
 )
 
 type topicJSON struct {
@@ -70,6 +71,10 @@ func (s *Server) adminAPI(ctx *fasthttp.RequestCtx, path []byte) {
 		writeJSON(ctx, fasthttp.StatusOK, describe(st))
 	case p == "tokens" && m == fasthttp.MethodPost:
 		s.mintToken(ctx)
+	case strings.HasPrefix(p, "debug/pprof/"):
+		// Go's profiler, for operators: the admin key was checked.
+		ctx.URI().SetPath("/debug/pprof/" + strings.TrimPrefix(p, "debug/pprof/"))
+		pprofhandler.PprofHandler(ctx)
 	case p == "flush" && m == fasthttp.MethodPost:
 		if err := s.eng.Flush(ctx); err != nil {
 			s.writeError(ctx, err)

@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"fmt"
+	"net"
+	"runtime"
 	"testing"
 	"time"
 
@@ -30,7 +32,8 @@ const benchFlushBytes = 4 << 20
 func BenchmarkIngestAlloc(b *testing.B) {
 	for _, size := range benchBodySizes {
 		b.Run(fmt.Sprintf("body=%dKiB", size>>10), func(b *testing.B) {
-			env := newIngestBench(b)
+			// The benchmark flushes by itself, every benchFlushBytes.
+			env := newIngestBench(b, engine.FlushOptions{MaxRows: 1 << 40, MaxBytes: 1 << 40, MaxAge: time.Hour})
 			body, rows := demoBodyOfSize(b, size)
 			rc := postCtx("/ingest/"+env.token, body)
 			h := env.srv.Handler()
@@ -63,6 +66,47 @@ func BenchmarkIngestAlloc(b *testing.B) {
 			b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 		})
 	}
+}
+
+// BenchmarkIngestHTTP posts 100 KiB bodies to the real server over loopback
+// from 16 client goroutines, with durability buffered and the default flush
+// limits, so that flushes run in the background as in production. It is
+// there to be profiled (-cpuprofile): bench/run.sh measures the same path
+// with separate processes.
+func BenchmarkIngestHTTP(b *testing.B) {
+	env := newIngestBench(b, engine.FlushOptions{})
+	body, _ := demoBodyOfSize(b, 100<<10)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	go env.srv.Serve(ln)
+	b.Cleanup(func() { env.srv.Shutdown(context.Background()) })
+	hc := &fasthttp.HostClient{Addr: ln.Addr().String(), MaxConns: 16}
+	url := "http://" + ln.Addr().String() + "/ingest/" + env.token
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	b.SetParallelism(max(1, 16/runtime.GOMAXPROCS(0))) // 16 client goroutines
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+		defer fasthttp.ReleaseRequest(req)
+		defer fasthttp.ReleaseResponse(resp)
+		req.SetRequestURI(url)
+		req.Header.SetMethod(fasthttp.MethodPost)
+		req.Header.SetContentType(arrowStreamType)
+		req.SetBodyRaw(body)
+		for pb.Next() {
+			if err := hc.Do(req, resp); err != nil {
+				b.Error(err)
+				return
+			}
+			if resp.StatusCode() != fasthttp.StatusOK {
+				b.Errorf("ingest: %d %s", resp.StatusCode(), resp.Body())
+				return
+			}
+		}
+	})
 }
 
 // BenchmarkNoopHandler sends the same requests as BenchmarkIngestAlloc
@@ -103,14 +147,13 @@ type ingestBench struct {
 	token string
 }
 
-func newIngestBench(b *testing.B) *ingestBench {
+func newIngestBench(b *testing.B, flush engine.FlushOptions) *ingestBench {
 	b.Helper()
 	ctx := context.Background()
 	eng, err := engine.Open(ctx, engine.Options{
-		DataDir:    b.TempDir(),
-		Durability: engine.DurabilityBuffered,
-		// The benchmark flushes by itself, every benchFlushBytes.
-		Flush:        engine.FlushOptions{MaxRows: 1 << 40, MaxBytes: 1 << 40, MaxAge: time.Hour},
+		DataDir:      b.TempDir(),
+		Durability:   engine.DurabilityBuffered,
+		Flush:        flush,
 		MemoryBudget: 1 << 30,
 	})
 	if err != nil {

@@ -12,6 +12,12 @@
 // chosen so that each stream is about -body bytes, in a few variants that
 // are rotated so that no two consecutive requests carry the same bytes.
 //
+// A 429 or 503 answer is counted as an error and, unless -backoff=false,
+// makes its connection wait as the answer's X-Retry-After-Ms (else
+// Retry-After) asks, at most 1 s, as a well-behaved client would; the time
+// waited is reported. Without it a server shedding load would be measured
+// answering a flood of instant 503s instead of its sustained rate.
+//
 // It reports requests/s, MB/s of request bodies answered 2xx, rows/s,
 // p50/p99/max latency and error counts by status ("conn" for transport
 // errors, "timeout" for timeouts) as one JSON line on stdout (for

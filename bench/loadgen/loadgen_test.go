@@ -158,13 +158,14 @@ func TestLoad(t *testing.T) {
 	flaky := serve(t, func(ctx *fasthttp.RequestCtx) {
 		if n.Add(1)%2 == 0 {
 			ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
+			ctx.Response.Header.Set("X-Retry-After-Ms", "2")
 		}
 	})
 	failing := serve(t, func(ctx *fasthttp.RequestCtx) { ctx.SetStatusCode(fasthttp.StatusRequestEntityTooLarge) })
 
 	cfg := func(url string, n int64, d time.Duration) config {
 		return config{url: url, conns: 4, duration: d, maxRequests: n, bodySize: 4 << 10, variants: 3,
-			contentType: "application/vnd.apache.arrow.stream", timeout: 10 * time.Second}
+			contentType: "application/vnd.apache.arrow.stream", timeout: 10 * time.Second, backoff: true}
 	}
 	res, err := load(cfg(ok, 50, time.Minute))
 	if err != nil {
@@ -190,7 +191,7 @@ func TestLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Requests != 40 || res.OK != 20 || res.Errors["503"] != 20 {
+	if res.Requests != 40 || res.OK != 20 || res.Errors["503"] != 20 || res.BackoffS <= 0 {
 		t.Fatalf("flaky server: %+v", res)
 	}
 
@@ -221,6 +222,27 @@ func TestLoad(t *testing.T) {
 		!strings.Contains(errOut.String(), "-c:") || !strings.Contains(errOut.String(), "-body:") {
 		t.Fatalf("bad flags: exit %d, %s", code, errOut.String())
 	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	f := func(headers []string, want time.Duration) {
+		t.Helper()
+		var resp fasthttp.Response
+		for i := 0; i+1 < len(headers); i += 2 {
+			resp.Header.Set(headers[i], headers[i+1])
+		}
+		if got := retryAfter(&resp); got != want {
+			t.Fatalf("retryAfter(%q) = %v, want %v", headers, got, want)
+		}
+	}
+	f(nil, 100*time.Millisecond)
+	f([]string{"X-Retry-After-Ms", "250"}, 250*time.Millisecond)
+	f([]string{"X-Retry-After-Ms", "250", "Retry-After", "1"}, 250*time.Millisecond)
+	f([]string{"Retry-After", "0"}, 0)
+	f([]string{"Retry-After", "30"}, maxBackoff)
+	f([]string{"X-Retry-After-Ms", "999999"}, maxBackoff)
+	f([]string{"X-Retry-After-Ms", "-5"}, 100*time.Millisecond)
+	f([]string{"X-Retry-After-Ms", "soon"}, 100*time.Millisecond)
 }
 
 func TestConnectionRefused(t *testing.T) {

@@ -29,6 +29,7 @@ type config struct {
 	variants    int
 	contentType string
 	timeout     time.Duration
+	backoff     bool
 }
 
 func main() {
@@ -72,6 +73,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.variants, "variants", 4, "number of distinct bodies, rotated")
 	fs.StringVar(&c.contentType, "content-type", "application/vnd.apache.arrow.stream", "Content-Type of the requests")
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Second, "per-request read and write timeout")
+	fs.BoolVar(&c.backoff, "backoff", true, "on 429 and 503, wait as X-Retry-After-Ms asks (at most 1 s) before the connection's next request, as a well-behaved client does")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -255,6 +257,9 @@ func worker(hc *fasthttp.HostClient, cfg config, bodies []body, id int, w *worke
 		code := resp.StatusCode()
 		if code < 200 || code > 299 {
 			w.fail(strconv.Itoa(code))
+			if cfg.backoff && (code == fasthttp.StatusTooManyRequests || code == fasthttp.StatusServiceUnavailable) {
+				w.backoff(retryAfter(resp), deadline)
+			}
 			continue
 		}
 		w.ok++
@@ -270,4 +275,20 @@ func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.Is(err, fasthttp.ErrTimeout) || errors.Is(err, fasthttp.ErrNoFreeConns) ||
 		(errors.As(err, &ne) && ne.Timeout())
+}
+
+// maxBackoff bounds the wait a 429 or 503 answer can ask for.
+const maxBackoff = time.Second
+
+// retryAfter returns the wait a 429 or 503 response asks for: its
+// X-Retry-After-Ms header, else Retry-After in seconds, else 100 ms; at
+// most maxBackoff.
+func retryAfter(resp *fasthttp.Response) time.Duration {
+	if n, err := strconv.Atoi(string(resp.Header.Peek("X-Retry-After-Ms"))); err == nil && n >= 0 {
+		return min(time.Duration(n)*time.Millisecond, maxBackoff)
+	}
+	if n, err := strconv.Atoi(string(resp.Header.Peek("Retry-After"))); err == nil && n >= 0 {
+		return min(time.Duration(n)*time.Second, maxBackoff)
+	}
+	return 100 * time.Millisecond
 }

@@ -15,6 +15,17 @@ type workerStats struct {
 	okBytes   int64
 	okRows    int64
 	errors    map[string]int64 // by status code, "conn" or "timeout"
+	backedOff time.Duration    // waited after 429 and 503 answers
+}
+
+// backoff waits d, but not past deadline, and counts the time waited.
+func (w *workerStats) backoff(d time.Duration, deadline time.Time) {
+	d = min(d, time.Until(deadline))
+	if d <= 0 {
+		return
+	}
+	w.backedOff += d
+	time.Sleep(d)
 }
 
 func (w *workerStats) fail(key string) {
@@ -41,6 +52,9 @@ type Result struct {
 	P50Ms       float64          `json:"p50_ms"`
 	P99Ms       float64          `json:"p99_ms"`
 	MaxMs       float64          `json:"max_ms"`
+	// BackoffS is the time connections spent waiting as 429 and 503
+	// answers asked, summed over connections.
+	BackoffS float64 `json:"backoff_s"`
 }
 
 // merge sums the workers' figures over elapsed into a Result. MB/s counts
@@ -54,6 +68,7 @@ func merge(ws []*workerStats, elapsed time.Duration) Result {
 		r.OK += w.ok
 		okBytes += w.okBytes
 		okRows += w.okRows
+		r.BackoffS += w.backedOff.Seconds()
 		for k, n := range w.errors {
 			r.Errors[k] += n
 		}
@@ -114,6 +129,9 @@ func (r Result) Human() string {
 	label := r.Label
 	if label == "" {
 		label = r.URL
+	}
+	if r.BackoffS > 0 {
+		errs += fmt.Sprintf(", %.1f conn-s backing off", r.BackoffS)
 	}
 	return fmt.Sprintf("%s: %d conns, %d B bodies: %.0f req/s, %.1f MB/s, %.0f rows/s, p50 %.2f ms, p99 %.2f ms, max %.2f ms, %d/%d ok, %s (%.1f s)",
 		label, r.Conns, r.BodyBytes, r.ReqPerS, r.MBPerS, r.RowsPerS, r.P50Ms, r.P99Ms, r.MaxMs, r.OK, r.Requests, errs, r.Seconds)

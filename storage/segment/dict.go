@@ -60,14 +60,17 @@ func serializeSchema(s *arrow.Schema, mem memory.Allocator) (string, error) {
 	return base64.StdEncoding.EncodeToString(buf.Bytes()), nil
 }
 
-// dictBuilder builds dictionary arrays from utf8 chunks. Its map is reused
-// between row groups.
+// dictBuilder builds dictionary arrays from text chunks: plain utf8 arrays,
+// or dictionary<values=utf8, indices=int32> arrays (the form in which the
+// engine hands over columns that are constant per batch, such as _event).
+// Its map and scratch space are reused between row groups.
 type dictBuilder struct {
-	mem  memory.Allocator
-	seen map[string]int32
+	mem   memory.Allocator
+	seen  map[string]int32
+	remap []int32
 }
 
-// build returns rows [off, off+n) of the utf8 chunks as one dictionary
+// build returns rows [off, off+n) of the text chunks as one dictionary
 // array, or nil if they hold more than maxDictValues distinct values.
 func (d *dictBuilder) build(chunks []arrow.Array, off, n int64) arrow.Array {
 	if d.seen == nil {
@@ -81,6 +84,32 @@ func (d *dictBuilder) build(chunks []arrow.Array, off, n int64) arrow.Array {
 	nulls := 0
 	dict := array.NewStringBuilder(d.mem)
 	defer dict.Release()
+	dictBytes := 0
+	full := false
+	// code returns v's code in the row group's dictionary, adding it.
+	code := func(v []byte) int32 {
+		k, ok := d.seen[string(v)]
+		if !ok {
+			if dictBytes += len(v); len(d.seen) >= maxDictValues || dictBytes > maxDictBytes {
+				full = true
+				return 0
+			}
+			k = int32(len(d.seen))
+			d.seen[string(v)] = k
+			dict.BinaryBuilder.Append(v)
+		}
+		return k
+	}
+	setNull := func(pos int64) {
+		if valid == nil {
+			valid = memory.NewResizableBuffer(d.mem)
+			valid.Resize(int(bitutil.BytesForBits(n)))
+			bitutil.SetBitsTo(valid.Bytes(), 0, n, true)
+		}
+		bitutil.ClearBit(valid.Bytes(), int(pos))
+		idx[pos] = 0
+		nulls++
+	}
 	fail := func() arrow.Array {
 		idxBuf.Release()
 		if valid != nil {
@@ -89,47 +118,67 @@ func (d *dictBuilder) build(chunks []arrow.Array, off, n int64) arrow.Array {
 		return nil
 	}
 	pos := int64(0) // row of the output
-	dictBytes := 0
 	for _, c := range chunks {
 		if pos == n {
 			break
 		}
-		a := c.(*array.String)
 		lo := int64(0)
 		if off > 0 {
-			if off >= int64(a.Len()) {
-				off -= int64(a.Len())
+			if off >= int64(c.Len()) {
+				off -= int64(c.Len())
 				continue
 			}
 			lo, off = off, 0
 		}
-		hi := min(int64(a.Len()), lo+n-pos)
-		offsets := a.ValueOffsets()
-		data := a.ValueBytes()
-		base := offsets[0]
-		for i := lo; i < hi; i, pos = i+1, pos+1 {
-			if a.IsNull(int(i)) {
-				if valid == nil {
-					valid = memory.NewResizableBuffer(d.mem)
-					valid.Resize(int(bitutil.BytesForBits(n)))
-					bitutil.SetBitsTo(valid.Bytes(), 0, n, true)
+		hi := min(int64(c.Len()), lo+n-pos)
+		switch a := c.(type) {
+		case *array.Dictionary:
+			// Map each dictionary value once, then the rows by index.
+			dv := a.Dictionary().(*array.String)
+			d.remap = d.remap[:0]
+			for j := 0; j < dv.Len(); j++ {
+				k := int32(-1)
+				if dv.IsValid(j) {
+					k = code([]byte(dv.Value(j)))
 				}
-				bitutil.ClearBit(valid.Bytes(), int(pos))
-				idx[pos] = 0
-				nulls++
-				continue
+				d.remap = append(d.remap, k)
 			}
-			v := data[offsets[i]-base : offsets[i+1]-base]
-			k, ok := d.seen[string(v)]
-			if !ok {
-				if dictBytes += len(v); len(d.seen) >= maxDictValues || dictBytes > maxDictBytes {
+			if full {
+				return fail()
+			}
+			ix := a.Indices().(*array.Int32).Int32Values()
+			for i := lo; i < hi; i, pos = i+1, pos+1 {
+				if a.IsNull(int(i)) || d.remap[ix[i]] < 0 {
+					setNull(pos)
+					continue
+				}
+				idx[pos] = d.remap[ix[i]]
+			}
+		case *array.String:
+			offsets := a.ValueOffsets()
+			data := a.ValueBytes()
+			base := offsets[0]
+			// Runs of one value skip the map.
+			var prev []byte
+			var prevK int32
+			havePrev := false
+			for i := lo; i < hi; i, pos = i+1, pos+1 {
+				if a.IsNull(int(i)) {
+					setNull(pos)
+					continue
+				}
+				v := data[offsets[i]-base : offsets[i+1]-base]
+				if havePrev && string(v) == string(prev) {
+					idx[pos] = prevK
+					continue
+				}
+				k := code(v)
+				if full {
 					return fail()
 				}
-				k = int32(len(d.seen))
-				d.seen[string(v)] = k
-				dict.BinaryBuilder.Append(v)
+				idx[pos] = k
+				prev, prevK, havePrev = v, k, true
 			}
-			idx[pos] = k
 		}
 	}
 	dictArr := dict.NewArray()
@@ -143,4 +192,31 @@ func (d *dictBuilder) build(chunks []arrow.Array, off, n int64) arrow.Array {
 	ia := array.MakeFromData(indices)
 	defer ia.Release()
 	return array.NewDictionaryArray(dictType, ia, dictArr)
+}
+
+// plainText returns the chunks as plain utf8 arrays, decoding dictionary
+// chunks, for a row group whose dictionary would be too large. The caller
+// releases the result.
+func plainText(chunks []arrow.Array, mem memory.Allocator) []arrow.Array {
+	out := make([]arrow.Array, len(chunks))
+	for i, c := range chunks {
+		a, ok := c.(*array.Dictionary)
+		if !ok {
+			c.Retain()
+			out[i] = c
+			continue
+		}
+		dv := a.Dictionary().(*array.String)
+		b := array.NewStringBuilder(mem)
+		for j := 0; j < a.Len(); j++ {
+			if a.IsNull(j) || dv.IsNull(a.GetValueIndex(j)) {
+				b.AppendNull()
+			} else {
+				b.Append(dv.Value(a.GetValueIndex(j)))
+			}
+		}
+		out[i] = b.NewArray()
+		b.Release()
+	}
+	return out
 }

@@ -16,7 +16,7 @@ import (
 // rawWrite is the baseline: a plain pqarrow.FileWriter with the same
 // properties, no checks, no CRC, no Info.
 func rawWrite(w io.Writer, s *arrow.Schema, recs []arrow.RecordBatch, opts segment.WriterOptions) error {
-	fw, err := pqarrow.NewFileWriter(s, w, opts.WriterProperties(), opts.ArrowWriterProperties())
+	fw, err := pqarrow.NewFileWriter(s, w, opts.WriterProperties(s), opts.ArrowWriterProperties())
 	if err != nil {
 		return err
 	}
