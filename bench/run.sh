@@ -13,7 +13,7 @@
 # bench/results/latest.md. Everything it starts is stopped on exit.
 #
 # Knobs (environment): BENCH_DURATION (10s), BENCH_CONNS (16), BENCH_BODY
-# (100KiB), BENCH_WARMUP (1s), GO (go).
+# (100KiB), BENCH_WARMUP (3s), GO (go).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -22,7 +22,7 @@ TAGS=duckdb_arrow
 DURATION=${BENCH_DURATION:-10s}
 CONNS=${BENCH_CONNS:-16}
 BODY=${BENCH_BODY:-100KiB}
-WARMUP=${BENCH_WARMUP:-1s}
+WARMUP=${BENCH_WARMUP:-3s}
 OUT=bench/results/latest.md
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ducktail-bench.XXXXXX")

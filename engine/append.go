@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/ducktail/ducktail/base"
@@ -21,10 +20,6 @@ type Appended struct {
 	LastID  int64
 	TS      int64
 }
-
-// recPool holds WAL record scratch buffers, so that logging a body costs no
-// allocation per request.
-var recPool = sync.Pool{New: func() any { b := make([]byte, 0, 256<<10); return &b }}
 
 // decoded is a validated body: its batches conformed to a stream's schema,
 // pointing into an arena copy of the body.
@@ -104,24 +99,21 @@ func (e *Engine) AppendArrow(ctx context.Context, st *Stream, body []byte, tenan
 		return Appended{FirstID: next, LastID: next - 1}, nil
 	}
 
-	bufp := recPool.Get().(*[]byte)
+	var hdr [128]byte // the header is small: kind, name, ids, ts, tenant, event
 	st.mu.Lock()
 	now := nowMs(e.opts.Now())
 	ts := max(now, st.lastTS)
 	r := walRecord{kind: recArrow, name: st.label, firstID: st.nextID, rows: d.rows,
-		ts: ts, tenant: tenant, event: ArrowEvent, body: d.body}
-	*bufp = r.appendTo((*bufp)[:0])
-	pos, err := e.log.Append(*bufp)
+		ts: ts, tenant: tenant, event: ArrowEvent}
+	pos, err := e.log.AppendParts(r.appendHeader(hdr[:0]), d.body)
 	if err != nil {
 		st.mu.Unlock()
-		recPool.Put(bufp)
 		d.release()
 		return Appended{}, err
 	}
 	first := st.nextID
 	e.pushLocked(st, d, first, ts, tenant, ArrowEvent, pos)
 	st.mu.Unlock()
-	recPool.Put(bufp)
 
 	if err := e.log.Wait(ctx, pos); err != nil {
 		return Appended{}, err

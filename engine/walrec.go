@@ -33,7 +33,9 @@ type walRecord struct {
 	body    []byte
 }
 
-func (r *walRecord) appendTo(dst []byte) []byte {
+// appendHeader appends everything but the body; the record is the header
+// followed by r.body.
+func (r *walRecord) appendHeader(dst []byte) []byte {
 	dst = append(dst, r.kind)
 	dst = binary.AppendUvarint(dst, uint64(len(r.name)))
 	dst = append(dst, r.name...)
@@ -42,8 +44,7 @@ func (r *walRecord) appendTo(dst []byte) []byte {
 	dst = binary.LittleEndian.AppendUint64(dst, uint64(r.ts))
 	dst = binary.LittleEndian.AppendUint32(dst, r.tenant)
 	dst = binary.AppendUvarint(dst, uint64(len(r.event)))
-	dst = append(dst, r.event...)
-	return append(dst, r.body...)
+	return append(dst, r.event...)
 }
 
 func (r *walRecord) decode(b []byte) error {

@@ -133,12 +133,21 @@ func createFile(opts Options, n uint64) (vfs.File, error) {
 // Errors: base.ErrTooLarge above MaxRecordSize; base.ErrOverCapacity with a
 // retry hint when MaxPendingBytes would be exceeded or when the Log has
 // failed (the message names the cause); base.ErrClosed after Close.
-func (l *Log) Append(rec []byte) (Pos, error) {
-	if len(rec) > MaxRecordSize {
-		return Pos{}, base.Errorf(base.ErrTooLarge, "wal: record of %d bytes is over the limit of %d bytes",
-			len(rec), MaxRecordSize)
+func (l *Log) Append(rec []byte) (Pos, error) { return l.AppendParts(rec) }
+
+// AppendParts is Append of the record whose bytes are the concatenation of
+// parts, copied straight into the log's buffer: a caller with a header and a
+// body needs no buffer of its own to join them.
+func (l *Log) AppendParts(parts ...[]byte) (Pos, error) {
+	size := 0
+	for _, p := range parts {
+		size += len(p)
 	}
-	n := int64(framedSize(len(rec)))
+	if size > MaxRecordSize {
+		return Pos{}, base.Errorf(base.ErrTooLarge, "wal: record of %d bytes is over the limit of %d bytes",
+			size, MaxRecordSize)
+	}
+	n := int64(framedSize(size))
 	l.mu.Lock()
 	if l.closing {
 		l.mu.Unlock()
@@ -163,7 +172,7 @@ func (l *Log) Append(rec []byte) (Pos, error) {
 	if k := len(l.segs); k == 0 || l.segs[k-1].file != l.file {
 		l.segs = append(l.segs, segment{file: l.file})
 	}
-	l.pending = appendRecord(l.pending, l.file, rec)
+	l.pending = appendRecord(l.pending, l.file, parts...)
 	l.segs[len(l.segs)-1].end = len(l.pending)
 	l.off += n
 	l.unwritten += n

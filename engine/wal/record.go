@@ -46,19 +46,27 @@ func framedSize(n int) int {
 	return (headerSize + n + align - 1) &^ (align - 1)
 }
 
-// appendRecord appends the framed record to dst and returns it.
-func appendRecord(dst []byte, file uint64, rec []byte) []byte {
+// appendRecord appends the framed record whose payload is the
+// concatenation of parts to dst and returns it.
+func appendRecord(dst []byte, file uint64, parts ...[]byte) []byte {
+	size := 0
+	for _, p := range parts {
+		size += len(p)
+	}
 	start := len(dst)
-	total := framedSize(len(rec))
+	total := framedSize(size)
 	dst = grow(dst, total)
 	b := dst[start : start+total]
-	binary.LittleEndian.PutUint32(b[4:8], uint32(len(rec)))
+	binary.LittleEndian.PutUint32(b[4:8], uint32(size))
 	binary.LittleEndian.PutUint64(b[8:16], file)
-	copy(b[headerSize:], rec)
-	clear(b[headerSize+len(rec):])
+	at := headerSize
+	for _, p := range parts {
+		at += copy(b[at:], p)
+	}
+	clear(b[headerSize+size:])
 	tab := crcTable()
 	crc := crc32.Update(0, tab, b[4:headerSize])
-	crc = crc32.Update(crc, tab, rec)
+	crc = crc32.Update(crc, tab, b[headerSize:headerSize+size])
 	binary.LittleEndian.PutUint32(b[0:4], crc)
 	return dst
 }
