@@ -409,3 +409,15 @@ func TestHealthAndMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestOversizedBodyRefusedEarly: a body over the server's cap is answered
+// 413 with the JSON error, from its Content-Length, before it is buffered.
+func TestOversizedBodyRefusedEarly(t *testing.T) {
+	ts := startServer(t)
+	tok := ts.createDemo("demo/events")
+	r := ts.ingest(tok, make([]byte, 2<<20))
+	if r.code != 413 {
+		t.Fatalf("2 MiB body: %d %s", r.code, r.body)
+	}
+	r.errorText(t)
+}

@@ -30,7 +30,11 @@ type Options struct {
 	AdminKey string
 	// MaxIngestBytes is http_ingestion.max_request_bytes. Default 128 KiB.
 	MaxIngestBytes int
-	// MaxBodyBytes bounds any request body. Default 8 MiB.
+	// MaxBodyBytes bounds any request body; a larger declared Content-Length
+	// is refused with 413 before the body is read. Default 1 MiB (or
+	// MaxIngestBytes if larger): every endpoint takes small bodies, and a
+	// hostile client should not make the server buffer megabytes per
+	// connection.
 	MaxBodyBytes int
 	CORS         CORSOptions
 	Logger       *slog.Logger
@@ -59,7 +63,7 @@ func New(opts Options) (*Server, error) {
 		opts.MaxIngestBytes = 128 << 10
 	}
 	if opts.MaxBodyBytes <= 0 {
-		opts.MaxBodyBytes = 8 << 20
+		opts.MaxBodyBytes = 1 << 20
 	}
 	if opts.MaxBodyBytes < opts.MaxIngestBytes {
 		opts.MaxBodyBytes = opts.MaxIngestBytes

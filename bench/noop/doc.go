@@ -5,7 +5,7 @@
 // machine, against which ducktail's ingest rate is compared.
 //
 // Its fasthttp.Server settings are those of server.New where they matter
-// for throughput: MaxRequestBodySize 8 MiB, read/write timeouts 60 s, idle
+// for throughput: MaxRequestBodySize 1 MiB, read/write timeouts 60 s, idle
 // timeout 120 s, ReduceMemoryUsage off, no default Content-Type.
 //
 //	noop -listen 127.0.0.1:0

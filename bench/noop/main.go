@@ -17,7 +17,7 @@ import (
 )
 
 // maxBodyBytes is server.Options.MaxBodyBytes's default.
-const maxBodyBytes = 8 << 20
+const maxBodyBytes = 1 << 20
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

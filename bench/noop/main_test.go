@@ -62,7 +62,7 @@ func TestRun(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(b), `"last_id":1000}`) {
 		t.Fatalf("POST: %d %s", resp.StatusCode, b)
 	}
-	// Over the 8 MiB limit: fasthttp refuses it.
+	// Over the 1 MiB limit: fasthttp refuses it.
 	resp, err = http.Post(url+"/ingest/x", "text/plain", bytes.NewReader(make([]byte, maxBodyBytes+1)))
 	if err == nil {
 		resp.Body.Close()
