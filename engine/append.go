@@ -134,14 +134,12 @@ func (e *Engine) AppendArrow(ctx context.Context, st *Stream, body []byte, tenan
 // from first on. It takes over d's references.
 // REQUIRES: st.mu held.
 func (e *Engine) pushLocked(st *Stream, d *decoded, first, ts int64, tenant uint32, event string, pos wal.Pos) {
-	if len(st.batches) == 0 {
-		st.oldest = e.opts.Now()
-	}
+	now := e.opts.Now()
 	id := first
 	for i, rec := range d.batches {
 		b := &Batch{
 			FirstID: id, Rows: rec.NumRows(), TS: ts, Event: event, Tenant: tenant,
-			payload: rec, stored: st.stored, walPos: pos,
+			payload: rec, stored: st.stored, walPos: pos, arrived: now,
 		}
 		if i == 0 {
 			b.Bytes = d.bytes

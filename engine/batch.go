@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -27,6 +28,7 @@ type Batch struct {
 	Tenant  uint32 // _tenant of every row; 0 means null
 	Bytes   int64  // memory charged to the budget
 
+	arrived time.Time // when it was appended (or replayed): flush.max_age counts from it
 	payload arrow.RecordBatch
 	stored  *arrow.Schema
 	walPos  wal.Pos // just past the batch's WAL record

@@ -14,18 +14,21 @@
 //
 // # Flush
 //
-// A background loop flushes a stream's durable batches when they reach
-// Options.Flush limits (rows, bytes, age), under memory pressure and at Close:
-// segment written and committed, then the manifest committed, then the batches
-// dropped from memory in one step under the stream's mutex, so a reader sees
-// every row exactly once. WAL files are removed only when every record in
-// them is covered by a committed manifest.
+// Flush workers (Options.FlushWorkers) turn a stream's durable batches into
+// segments when they reach Options.Flush limits (rows, bytes, age), under
+// memory pressure and at Close. Each job claims the next batches, writes and
+// commits its segment, then waits for its turn (jobs commit in claim order),
+// commits the manifest and drops the batches from memory in one step under
+// the stream's mutex, so a reader sees every row exactly once. Jobs on one
+// stream therefore write in parallel and commit in order. WAL files are
+// removed only when every record in them is covered by a committed manifest.
 //
 // # Locks
 //
-// Lock order: Engine.mu, then Stream.flushMu, then Stream.mu, then the WAL's
-// own mutex. No lock is held while waiting for the WAL or doing storage I/O,
-// except Stream.flushMu, which serialises flushes of one stream.
+// Lock order: Engine.mu, then Stream.flushRW, then Stream.mu, then the WAL's
+// own mutex. No mutex is held while waiting for the WAL or doing storage I/O;
+// flush jobs hold Stream.flushRW shared, and Flush and Close hold it
+// exclusively to flush alone.
 //
 // The package may import base, engine/..., and storage/...; never server or
 // query.

@@ -123,11 +123,22 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 		}
 	}
 	if !opts.ReadOnly && !opts.manualFlush {
+		// Flush jobs stop at their next I/O once Close begins; Close then
+		// flushes what is left on its own.
+		fctx, cancel := context.WithCancel(context.Background())
 		e.stopped.Add(1)
-		go pprof.Do(context.Background(), pprof.Labels("ducktail", "flusher"), func(context.Context) {
+		go func() {
 			defer e.stopped.Done()
-			e.flushLoop()
-		})
+			<-e.stop
+			cancel()
+		}()
+		for i := 0; i < opts.FlushWorkers; i++ {
+			e.stopped.Add(1)
+			go pprof.Do(fctx, pprof.Labels("ducktail", "flusher"), func(ctx context.Context) {
+				defer e.stopped.Done()
+				e.flushLoop(ctx)
+			})
+		}
 	}
 	ok = true
 	return e, nil
@@ -176,6 +187,7 @@ func (e *Engine) addStream(ctx context.Context, def streamDef) (*Stream, error) 
 		matcher: schema.NewMatcher(payload),
 		prefix:  "streams/" + name.Account + "/" + name.Name + "/",
 	}
+	st.turnCond = sync.NewCond(&st.mu)
 	m, err := manifest.Load(ctx, e.store, st.prefix)
 	if err != nil {
 		return nil, err

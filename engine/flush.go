@@ -11,14 +11,16 @@ import (
 	"github.com/ducktail/ducktail/storage/segment"
 )
 
-// needsFlush reports whether the stream's buffer has reached a flush limit.
+// needsFlush reports whether the stream's unclaimed batches (those no
+// flush job has taken yet) have reached a flush limit.
 func (s *Stream) needsFlush(f FlushOptions, now time.Time) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.batches) == 0 {
+	if s.claimed == len(s.batches) {
 		return false
 	}
-	return s.bufRows >= f.MaxRows || s.bufBytes >= f.MaxBytes || now.Sub(s.oldest) >= f.MaxAge
+	return s.bufRows-s.claimedRows >= f.MaxRows || s.bufBytes-s.claimedBytes >= f.MaxBytes ||
+		now.Sub(s.batches[s.claimed].arrived) >= f.MaxAge
 }
 
 func (e *Engine) kickFlush() {
@@ -28,18 +30,16 @@ func (e *Engine) kickFlush() {
 	}
 }
 
-// flushLoop flushes streams that reached a limit, or all of them with data
-// when the memory budget is three-quarters used. Failed flushes are logged
-// and retried on the next round; their rows stay in memory and in the WAL.
-func (e *Engine) flushLoop() {
+// flushLoop is one flush worker: it flushes streams that reached a limit, or
+// everything unclaimed when the memory budget is three-quarters used. Several
+// workers run at once (Options.FlushWorkers); on one stream they pipeline:
+// each claims the next batches and writes its segment in parallel with the
+// others, and the manifest commits follow claim order. Failed flushes are
+// logged and retried on a later round; their rows stay in memory and in the
+// WAL.
+func (e *Engine) flushLoop(ctx context.Context) {
 	tick := time.NewTicker(min(e.opts.Flush.MaxAge/4, 250*time.Millisecond))
 	defer tick.Stop()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		<-e.stop
-		cancel()
-	}()
 	for {
 		select {
 		case <-e.stop:
@@ -51,15 +51,16 @@ func (e *Engine) flushLoop() {
 		now := e.opts.Now()
 		for _, st := range e.Streams() {
 			// A stream over its limits may need several segments.
-			for i := 0; i < 64 && (pressure || st.needsFlush(e.opts.Flush, now)) && st.hasBatches(); i++ {
-				if err := e.flushStream(ctx, st); err != nil {
+			for i := 0; i < 64 && (pressure || st.needsFlush(e.opts.Flush, now)); i++ {
+				flushed, err := e.flushJob(ctx, st)
+				if err != nil {
 					if ctx.Err() == nil {
 						e.metrics.flushErrors.Inc()
-						e.opts.Logger.Error("flush failed; will retry", "stream", st.name.String(), "err", err)
+						e.opts.Logger.Error("flush failed; will retry", "stream", st.label, "err", err)
 					}
 					break
 				}
-				if !pressure && !st.needsFlush(e.opts.Flush, now) {
+				if !flushed {
 					break
 				}
 			}
@@ -67,19 +68,31 @@ func (e *Engine) flushLoop() {
 	}
 }
 
-// flushStream writes the stream's durable buffered batches as one segment,
-// commits it to the manifest, drops the batches and truncates the WAL.
-func (e *Engine) flushStream(ctx context.Context, st *Stream) error {
-	st.flushMu.Lock()
-	defer st.flushMu.Unlock()
+// flushJob claims the stream's next unclaimed batches (at most about
+// flush.max_rows rows and max_bytes bytes, at least one batch), writes them
+// as one segment, and, when every earlier job of the stream has committed or
+// stepped aside, commits the segment to the manifest and drops the batches
+// from memory in one step under the stream's mutex, so that a reader sees
+// every row exactly once. It reports whether it flushed anything.
+//
+// If a job fails, the jobs claimed after it cannot commit (their segments
+// would leave a gap): the failure releases every claim and bumps the
+// stream's epoch, and those jobs step aside at their turn. Their segment
+// objects are left for the next start's orphan sweep: deleting one could
+// remove a later job's identical segment of the same id range.
+func (e *Engine) flushJob(ctx context.Context, st *Stream) (bool, error) {
+	st.flushRW.RLock()
+	defer st.flushRW.RUnlock()
+	return e.flushJobLocked(ctx, st)
+}
 
+// flushJobLocked is flushJob for a caller that holds st.flushRW.
+func (e *Engine) flushJobLocked(ctx context.Context, st *Stream) (bool, error) {
 	st.mu.Lock()
-	// One segment holds at most about flush.max_rows rows and max_bytes
-	// bytes (at least one batch); the flusher comes back for the rest.
 	var rows, size int64
 	n := 0
-	for n < len(st.batches) {
-		b := st.batches[n]
+	for st.claimed+n < len(st.batches) {
+		b := st.batches[st.claimed+n]
 		if n > 0 && (rows+b.Rows > e.opts.Flush.MaxRows || size+b.Bytes > e.opts.Flush.MaxBytes) {
 			break
 		}
@@ -87,21 +100,100 @@ func (e *Engine) flushStream(ctx context.Context, st *Stream) error {
 		size += b.Bytes
 		n++
 	}
-	batches := append([]*Batch(nil), st.batches[:n]...)
+	if n == 0 {
+		st.mu.Unlock()
+		return false, nil
+	}
+	batches := append([]*Batch(nil), st.batches[st.claimed:st.claimed+n]...)
+	for _, b := range batches {
+		b.retain() // the job's own reference, whatever becomes of the claim
+	}
+	defer func() {
+		for _, b := range batches {
+			b.release()
+		}
+	}()
+	st.claimed += n
+	st.claimedRows += rows
+	st.claimedBytes += size
+	ticket, epoch := st.nextTicket, st.epoch
+	st.nextTicket++
+	st.mu.Unlock()
+
+	start := time.Now()
+	info, key, werr := e.writeBatches(ctx, st, batches)
+
+	// Wait for our turn: every earlier job has committed or stepped aside.
+	st.mu.Lock()
+	for st.turn != ticket {
+		st.turnCond.Wait()
+	}
+	stale := epoch != st.epoch
 	m := st.manifest
 	st.mu.Unlock()
-	if len(batches) == 0 {
-		return nil
+
+	var committed *manifest.Manifest
+	err := werr
+	if !stale && err == nil {
+		next := &manifest.Manifest{Version: m.Version, Stream: st.label,
+			Segments: append(append([]manifest.Segment(nil), m.Segments...), manifest.Segment{
+				Key: key, FirstID: info.FirstID, LastID: info.LastID, MinTS: info.MinTS, MaxTS: info.MaxTS,
+				Rows: info.Rows, Bytes: info.Bytes, CRC32C: info.CRC32C,
+			})}
+		if committed, err = manifest.Commit(ctx, e.store, st.prefix, next); err != nil {
+			err = fmt.Errorf("committing the manifest of %s: %w", st.label, err)
+		}
 	}
+
+	st.mu.Lock()
+	switch {
+	case stale:
+		// An earlier job failed and released our claim; the batches are
+		// claimed again by later jobs.
+	case err != nil:
+		st.epoch++
+		st.claimed, st.claimedRows, st.claimedBytes = 0, 0, 0
+	default:
+		st.manifest = committed
+		// Jobs commit in claim order, so ours are the first batches.
+		st.batches = st.batches[n:]
+		if len(st.batches) == 0 {
+			st.batches = nil
+		}
+		st.claimed -= n
+		st.claimedRows -= rows
+		st.claimedBytes -= size
+		st.bufRows -= rows
+		st.bufBytes -= size
+	}
+	st.turn++
+	st.turnCond.Broadcast()
+	st.mu.Unlock()
+	if stale {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	for _, b := range batches {
+		b.release() // the buffer's reference
+	}
+	e.metrics.flushSeconds.Observe(time.Since(start).Seconds())
+	e.metrics.flushRows.Add(float64(info.Rows))
+	e.truncateWAL()
+	return true, nil
+}
+
+// writeBatches writes batches as one segment and returns its description
+// and key.
+func (e *Engine) writeBatches(ctx context.Context, st *Stream, batches []*Batch) (segment.Info, string, error) {
+	last := batches[len(batches)-1]
 	// Batches whose appender stopped waiting (client gone) may not be marked
 	// durable yet: make sure the WAL has them before they become a segment.
-	last := batches[len(batches)-1]
 	if err := e.waitDurable(ctx, st, last); err != nil {
-		return err
+		return segment.Info{}, "", err
 	}
-	start := time.Now()
-	first := batches[0].FirstID
-	key := fmt.Sprintf("%s%020d-%020d.parquet", st.prefix, first, last.LastID())
+	key := fmt.Sprintf("%s%020d-%020d.parquet", st.prefix, batches[0].FirstID, last.LastID())
 	recs := make([]arrow.RecordBatch, len(batches))
 	for i, b := range batches {
 		recs[i] = b.flushRecord(st.flushed)
@@ -110,39 +202,7 @@ func (e *Engine) flushStream(ctx context.Context, st *Stream) error {
 	for _, r := range recs {
 		r.Release()
 	}
-	if err != nil {
-		return err
-	}
-	next := &manifest.Manifest{Version: m.Version, Stream: st.name.String(),
-		Segments: append(append([]manifest.Segment(nil), m.Segments...), manifest.Segment{
-			Key: key, FirstID: info.FirstID, LastID: info.LastID, MinTS: info.MinTS, MaxTS: info.MaxTS,
-			Rows: info.Rows, Bytes: info.Bytes, CRC32C: info.CRC32C,
-		})}
-	committed, err := manifest.Commit(ctx, e.store, st.prefix, next)
-	if err != nil {
-		return fmt.Errorf("committing the manifest of %s: %w", st.name, err)
-	}
-
-	st.mu.Lock()
-	st.manifest = committed
-	st.batches = st.batches[len(batches):]
-	if len(st.batches) == 0 {
-		st.batches = nil
-	} else {
-		st.oldest = e.opts.Now()
-	}
-	for _, b := range batches {
-		st.bufRows -= b.Rows
-		st.bufBytes -= b.Bytes
-	}
-	st.mu.Unlock()
-	for _, b := range batches {
-		b.release()
-	}
-	e.metrics.flushSeconds.Observe(time.Since(start).Seconds())
-	e.metrics.flushRows.Add(float64(info.Rows))
-	e.truncateWAL()
-	return nil
+	return info, key, err
 }
 
 func (e *Engine) waitDurable(ctx context.Context, st *Stream, b *Batch) error {
@@ -209,18 +269,18 @@ func (e *Engine) Flush(ctx context.Context) error {
 	return nil
 }
 
-// flushAll flushes st until its buffer is empty.
+// flushAll flushes st until its buffer is empty. It waits for the
+// workers' jobs in flight and keeps them out meanwhile.
 func (e *Engine) flushAll(ctx context.Context, st *Stream) error {
-	for st.hasBatches() {
-		if err := e.flushStream(ctx, st); err != nil {
+	st.flushRW.Lock()
+	defer st.flushRW.Unlock()
+	for {
+		flushed, err := e.flushJobLocked(ctx, st)
+		if err != nil {
 			return err
 		}
+		if !flushed {
+			return nil
+		}
 	}
-	return nil
-}
-
-func (s *Stream) hasBatches() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.batches) > 0
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"time"
 
 	"github.com/ducktail/ducktail/engine/wal"
@@ -42,6 +43,9 @@ type Options struct {
 	// Durability: see DurabilitySync and DurabilityBuffered.
 	Durability Durability
 	Flush      FlushOptions
+	// FlushWorkers is the number of flushes that may run at once; on one
+	// stream they pipeline (see Engine.flushJob). Default GOMAXPROCS.
+	FlushWorkers int
 	// MemoryBudget bounds the bytes held by unflushed buffers. Appends beyond
 	// it are refused with ErrOverCapacity and a retry hint while the flusher
 	// catches up. Default 512 MiB (memory_budget_bytes).
@@ -76,6 +80,9 @@ func (o *Options) EnsureDefaults() {
 	}
 	if o.Flush.MaxAge <= 0 {
 		o.Flush.MaxAge = 10 * time.Second
+	}
+	if o.FlushWorkers <= 0 {
+		o.FlushWorkers = runtime.GOMAXPROCS(0)
 	}
 	if o.MemoryBudget <= 0 {
 		o.MemoryBudget = 512 << 20

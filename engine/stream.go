@@ -3,7 +3,6 @@ package engine
 import (
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/ducktail/ducktail/base"
@@ -24,7 +23,9 @@ type Stream struct {
 	matcher *schema.Matcher
 	prefix  string // object key prefix: "streams/{account}/{name}/"
 
-	flushMu sync.Mutex // serialises flushes of this stream
+	// flushRW: flush jobs hold it shared; flushAll (Flush, Close) holds it
+	// exclusively, to run alone.
+	flushRW sync.RWMutex
 
 	mu       sync.Mutex
 	nextID   int64 // REQUIRES: mu. The id of the next event appended.
@@ -33,8 +34,16 @@ type Stream struct {
 	batches  []*Batch
 	bufRows  int64
 	bufBytes int64
-	oldest   time.Time // arrival of batches[0]
 	manifest *manifest.Manifest
+
+	// Flush jobs (see Engine.flushJob). REQUIRES: mu for all of these.
+	claimed      int   // batches[:claimed] are taken by jobs in flight
+	claimedRows  int64 // their rows
+	claimedBytes int64 // and bytes
+	nextTicket   uint64
+	turn         uint64     // the ticket whose job commits next
+	epoch        uint64     // bumped when a job fails: later jobs step aside
+	turnCond     *sync.Cond // on mu; signalled when turn moves
 
 	rowsIn  atomic.Int64
 	bytesIn atomic.Int64
