@@ -1,42 +1,27 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/ipc"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/ducktail/ducktail/base"
-	"github.com/ducktail/ducktail/engine/schema"
 	"github.com/ducktail/ducktail/storage/segment/segmenttest"
 )
 
 // demoBodies returns n IPC stream bodies of rows demo rows each.
 func demoBodies(t *testing.T, n int, rows int64) ([][]byte, *arrow.Schema) {
 	t.Helper()
-	stored := segmenttest.DemoSchema()
-	payload := arrow.NewSchema(stored.Fields()[schema.NumSystemColumns:], nil)
 	var out [][]byte
 	for i := 0; i < n; i++ {
-		recs := segmenttest.DemoBatches(memory.DefaultAllocator, int64(i)*rows, rows, rows)
-		var buf bytes.Buffer
-		w := ipc.NewWriter(&buf, ipc.WithSchema(payload))
-		for _, r := range recs {
-			p := array.NewRecordBatch(payload, r.Columns()[schema.NumSystemColumns:], r.NumRows())
-			if err := w.Write(p); err != nil {
-				t.Fatal(err)
-			}
-			p.Release()
+		b, err := segmenttest.DemoIPC(int64(i)*rows, rows)
+		if err != nil {
+			t.Fatal(err)
 		}
-		w.Close()
-		segmenttest.Release(recs)
-		out = append(out, buf.Bytes())
+		out = append(out, b)
 	}
-	return out, payload
+	return out, segmenttest.DemoPayload()
 }
 
 func openDemo(t *testing.T, opts Options) (*Engine, *Stream, [][]byte) {

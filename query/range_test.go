@@ -1,7 +1,6 @@
 package query
 
 import (
-	"bytes"
 	"context"
 	"math"
 	"sync/atomic"
@@ -9,11 +8,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/ipc"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/ducktail/ducktail/base"
 	"github.com/ducktail/ducktail/engine"
-	"github.com/ducktail/ducktail/engine/schema"
 	"github.com/ducktail/ducktail/storage"
 	"github.com/ducktail/ducktail/storage/segment/segmenttest"
 	"github.com/ducktail/ducktail/storage/vfs"
@@ -46,15 +42,14 @@ func TestRangeReadPrunes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer eng.Close(ctx)
-	stored := segmenttest.DemoSchema()
-	payload := arrow.NewSchema(stored.Fields()[schema.NumSystemColumns:], nil)
+	payload := segmenttest.DemoPayload()
 	st, err := eng.CreateTopic(ctx, base.StreamName{Account: "demo", Name: "events"}, payload)
 	if err != nil {
 		t.Fatal(err)
 	}
 	const per, bodies = 5000, 21
 	for i := 0; i < bodies; i++ {
-		if _, err := eng.AppendArrow(ctx, st, demoBody(t, payload, int64(i)*per, per), 0); err != nil {
+		if _, err := eng.AppendArrow(ctx, st, demoBody(t, int64(i)*per, per), 0); err != nil {
 			t.Fatal(err)
 		}
 		if i < bodies-1 {
@@ -108,21 +103,11 @@ func TestRangeReadPrunes(t *testing.T) {
 	f(200_000, math.MaxInt64, 0, 0) // past the end
 }
 
-func demoBody(t *testing.T, payload *arrow.Schema, first, rows int64) []byte {
+func demoBody(t *testing.T, first, rows int64) []byte {
 	t.Helper()
-	recs := segmenttest.DemoBatches(memory.DefaultAllocator, first, rows, rows)
-	defer segmenttest.Release(recs)
-	var buf bytes.Buffer
-	w := ipc.NewWriter(&buf, ipc.WithSchema(payload))
-	for _, r := range recs {
-		p := array.NewRecordBatch(payload, r.Columns()[schema.NumSystemColumns:], r.NumRows())
-		if err := w.Write(p); err != nil {
-			t.Fatal(err)
-		}
-		p.Release()
-	}
-	if err := w.Close(); err != nil {
+	b, err := segmenttest.DemoIPC(first, rows)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return buf.Bytes()
+	return b
 }

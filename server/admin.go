@@ -44,6 +44,17 @@ func writeJSON(ctx *fasthttp.RequestCtx, code int, v any) {
 	ctx.SetBody(append(b, '\n'))
 }
 
+// decodeBody decodes the request body as one JSON value into v, refusing
+// unknown fields; want describes the expected body for the error message.
+func decodeBody(ctx *fasthttp.RequestCtx, v any, want string) error {
+	dec := json.NewDecoder(bytes.NewReader(ctx.Request.Body()))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return base.Errorf(base.ErrInvalid, "%s: %v", want, err)
+	}
+	return nil
+}
+
 // adminAPI serves /_/...: topics, tokens and flush. The admin key was checked.
 func (s *Server) adminAPI(ctx *fasthttp.RequestCtx, path []byte) {
 	p := string(path)
@@ -105,10 +116,8 @@ func (s *Server) createTopic(ctx *fasthttp.RequestCtx) {
 			Name   string         `json:"name"`
 			Fields []schema.Field `json:"fields"`
 		}
-		dec := json.NewDecoder(bytes.NewReader(ctx.Request.Body()))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&req); err != nil {
-			s.writeError(ctx, base.Errorf(base.ErrInvalid, "topic: body must be JSON {\"name\", \"fields\"}: %v", err))
+		if err := decodeBody(ctx, &req, `topic: body must be JSON {"name", "fields"}`); err != nil {
+			s.writeError(ctx, err)
 			return
 		}
 		sc, err := schema.FromFields(req.Fields)
@@ -147,10 +156,8 @@ func (s *Server) mintToken(ctx *fasthttp.RequestCtx) {
 		Tenant uint32 `json:"tenant"`
 		TTL    string `json:"ttl"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(ctx.Request.Body()))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		s.writeError(ctx, base.Errorf(base.ErrInvalid, "token: body must be JSON {\"topic\", \"domain\", \"tenant\", \"ttl\"}: %v", err))
+	if err := decodeBody(ctx, &req, `token: body must be JSON {"topic", "domain", "tenant", "ttl"}`); err != nil {
+		s.writeError(ctx, err)
 		return
 	}
 	name, err := base.ParseStreamName(req.Topic)

@@ -7,8 +7,11 @@
 package segmenttest
 
 import (
+	"bytes"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/ducktail/ducktail/storage/segment"
@@ -112,4 +115,32 @@ func dataSize(d arrow.ArrayData) int64 {
 		n += dataSize(c)
 	}
 	return n
+}
+
+// DemoPayload returns the demo topic's own fields: DemoSchema without the
+// system columns.
+func DemoPayload() *arrow.Schema {
+	return arrow.NewSchema(DemoSchema().Fields()[segment.NumSystemFields:], nil)
+}
+
+// DemoIPC returns an Arrow IPC stream of rows rows of DemoPayload, the
+// values DemoBatches gives ids first.., as a client would send them.
+func DemoIPC(first, rows int64) ([]byte, error) {
+	recs := DemoBatches(memory.DefaultAllocator, first, rows, rows)
+	defer Release(recs)
+	payload := DemoPayload()
+	var buf bytes.Buffer
+	w := ipc.NewWriter(&buf, ipc.WithSchema(payload))
+	for _, r := range recs {
+		p := array.NewRecordBatch(payload, r.Columns()[segment.NumSystemFields:], r.NumRows())
+		err := w.Write(p)
+		p.Release()
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
