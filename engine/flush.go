@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"runtime/debug"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -185,20 +186,26 @@ func (e *Engine) flushJobLocked(ctx context.Context, st *Stream) (bool, error) {
 }
 
 // writeBatches writes batches as one segment and returns its description
-// and key.
-func (e *Engine) writeBatches(ctx context.Context, st *Stream, batches []*Batch) (segment.Info, string, error) {
+// and key. A panic in the Parquet writer becomes an error: the job must
+// still take its turn, or every later flush of the stream would wait for it.
+func (e *Engine) writeBatches(ctx context.Context, st *Stream, batches []*Batch) (info segment.Info, key string, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("writing a segment of %s panicked: %v\n%s", st.label, p, debug.Stack())
+		}
+	}()
 	last := batches[len(batches)-1]
 	// Batches whose appender stopped waiting (client gone) may not be marked
 	// durable yet: make sure the WAL has them before they become a segment.
 	if err := e.waitDurable(ctx, st, last); err != nil {
 		return segment.Info{}, "", err
 	}
-	key := fmt.Sprintf("%s%020d-%020d.parquet", st.prefix, batches[0].FirstID, last.LastID())
+	key = fmt.Sprintf("%s%020d-%020d.parquet", st.prefix, batches[0].FirstID, last.LastID())
 	recs := make([]arrow.RecordBatch, len(batches))
 	for i, b := range batches {
 		recs[i] = b.flushRecord(st.flushed)
 	}
-	info, err := e.writeSegment(ctx, key, st.stored, recs)
+	info, err = e.writeSegment(ctx, key, st.stored, recs)
 	for _, r := range recs {
 		r.Release()
 	}
