@@ -43,6 +43,9 @@ type Engine struct {
 	byTopic map[uint32]*Stream
 	closed  bool
 
+	doomMu sync.Mutex
+	doomed []doomed // segments retention removed, to delete later
+
 	kick    chan struct{} // asks the flusher to look now
 	stop    chan struct{}
 	stopped sync.WaitGroup
@@ -132,6 +135,11 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 			<-e.stop
 			cancel()
 		}()
+		e.stopped.Add(1)
+		go pprof.Do(fctx, pprof.Labels("ducktail", "retention"), func(ctx context.Context) {
+			defer e.stopped.Done()
+			e.retentionLoop(ctx)
+		})
 		for i := 0; i < opts.FlushWorkers; i++ {
 			e.stopped.Add(1)
 			go pprof.Do(fctx, pprof.Labels("ducktail", "flusher"), func(ctx context.Context) {
@@ -197,9 +205,7 @@ func (e *Engine) addStream(ctx context.Context, def streamDef) (*Stream, error) 
 	st.manifest = m
 	st.nextID = m.NextID()
 	st.durable = st.nextID
-	if k := len(m.Segments); k > 0 {
-		st.lastTS = m.Segments[k-1].MaxTS
-	}
+	st.lastTS = m.LastTS()
 	if other, ok := e.byTopic[st.topicID]; ok {
 		return nil, base.Errorf(base.ErrConflict, "topic id %d of %s is already used by %s", st.topicID, name, other.name)
 	}

@@ -43,6 +43,10 @@ type Options struct {
 	// Durability: see DurabilitySync and DurabilityBuffered.
 	Durability Durability
 	Flush      FlushOptions
+	// RetentionInterval is how often retention runs (see
+	// Stream.SetRetention), and how long a segment it removed stays on disk
+	// for readers that are still using it. Default 1 minute.
+	RetentionInterval time.Duration
 	// FlushWorkers is the number of flushes that may run at once; on one
 	// stream they pipeline (see Engine.flushJob). Default GOMAXPROCS.
 	FlushWorkers int
@@ -80,6 +84,9 @@ func (o *Options) EnsureDefaults() {
 	}
 	if o.Flush.MaxAge <= 0 {
 		o.Flush.MaxAge = 10 * time.Second
+	}
+	if o.RetentionInterval <= 0 {
+		o.RetentionInterval = time.Minute
 	}
 	if o.FlushWorkers <= 0 {
 		o.FlushWorkers = runtime.GOMAXPROCS(0)

@@ -45,8 +45,9 @@ type Stream struct {
 	epoch        uint64     // bumped when a job fails: later jobs step aside
 	turnCond     *sync.Cond // on mu; signalled when turn moves
 
-	rowsIn  atomic.Int64
-	bytesIn atomic.Int64
+	rowsIn    atomic.Int64
+	bytesIn   atomic.Int64
+	retention atomic.Int64 // a time.Duration; 0: keep segments forever
 	// The stream's children of the engine's per-stream counters, looked
 	// up once rather than per append.
 	rowsCounter  prometheus.Counter

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -198,6 +199,9 @@ func (c *Config) validate() error {
 		if _, err := schema.FromFields(s.Schema.Fields); err != nil {
 			bad("streams[%d].schema (%s): %v", i, s.Name, err)
 		}
+		if _, err := parseRetention(s.Retention); err != nil {
+			bad("streams[%d].retention (%s): %v", i, s.Name, err)
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -213,4 +217,24 @@ func (c *Config) engineOptions() engine.Options {
 		o.Durability = engine.DurabilityBuffered
 	}
 	return o
+}
+
+// parseRetention parses a retention such as "30d", "12h" or "90m"; "" is 0,
+// keep forever.
+func parseRetention(v string) (time.Duration, error) {
+	if v == "" {
+		return 0, nil
+	}
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.ParseFloat(days, 64)
+		if err != nil || n <= 0 {
+			return 0, fmt.Errorf("%q: want a positive duration such as 30d or 12h", v)
+		}
+		return time.Duration(n * float64(24*time.Hour)), nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%q: want a positive duration such as 30d or 12h", v)
+	}
+	return d, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,5 +54,28 @@ func TestSecretRotation(t *testing.T) {
 	}
 	if _, _, err := tokenKeys(cfg, true); err == nil {
 		t.Fatal("a previous secret readable by others was accepted")
+	}
+}
+
+func TestParseRetention(t *testing.T) {
+	f := func(v string, want time.Duration, ok bool) {
+		t.Helper()
+		got, err := parseRetention(v)
+		if (err == nil) != ok || (ok && got != want) {
+			t.Fatalf("parseRetention(%q) = %v, %v; want %v ok=%v", v, got, err, want, ok)
+		}
+	}
+	f("", 0, true)
+	f("30d", 30*24*time.Hour, true)
+	f("1.5d", 36*time.Hour, true)
+	f("12h", 12*time.Hour, true)
+	f("90m", 90*time.Minute, true)
+	f("0d", 0, false)
+	f("-1h", 0, false)
+	f("forever", 0, false)
+	f("d", 0, false)
+	if _, err := parseConfig([]byte("streams:\n  - name: a/b\n    retention: soon\n    schema: {fields: [{name: x, type: int64}]}\n")); err == nil ||
+		!strings.Contains(err.Error(), "streams[0].retention") {
+		t.Fatalf("bad retention in config: %v", err)
 	}
 }

@@ -63,7 +63,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		return err
 	}
 	for i, s := range cfg.Streams {
-		for key, v := range map[string]string{"public": s.Public, "rate_limit": s.RateLimit, "retention": s.Retention} {
+		for key, v := range map[string]string{"public": s.Public, "rate_limit": s.RateLimit} {
 			if v != "" {
 				log.Warn("config key is not enforced by this build yet", "key", fmt.Sprintf("streams[%d].%s", i, key))
 			}
@@ -90,13 +90,16 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	for _, s := range cfg.Streams {
 		name, _ := base.ParseStreamName(s.Name)
 		payload, err := schema.FromFields(s.Schema.Fields)
+		var st *engine.Stream
 		if err == nil {
-			_, err = eng.CreateTopic(ctx, name, payload)
+			st, err = eng.CreateTopic(ctx, name, payload)
 		}
 		if err != nil {
 			closeEngine()
 			return fmt.Errorf("stream %s: %w", s.Name, err)
 		}
+		retention, _ := parseRetention(s.Retention) // validated with the config
+		st.SetRetention(retention)
 	}
 	// SQL may read the segments and nothing else of the data dir: the keys
 	// live there too.

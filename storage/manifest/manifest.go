@@ -25,15 +25,41 @@ type Manifest struct {
 	Version  uint64    `json:"version"`
 	Stream   string    `json:"stream"`
 	Segments []Segment `json:"segments"`
+	// Trimmed is the first id retention kept: the segments of every id below
+	// it were deleted. The first segment, if any, starts at Trimmed.
+	Trimmed int64 `json:"trimmed,omitempty"`
+	// TrimmedTS is the largest _ts of the deleted segments, so that a stream
+	// whose every segment was deleted still knows its last timestamp.
+	TrimmedTS int64 `json:"trimmed_ts,omitempty"`
 }
 
-// NextID is LastID of the last segment + 1, or 0 when there is none: the
-// first id not covered by a segment.
+// NextID is LastID of the last segment + 1, or Trimmed when there is none:
+// the first id not covered by a segment.
 func (m *Manifest) NextID() int64 {
 	if len(m.Segments) == 0 {
-		return 0
+		return m.Trimmed
 	}
 	return m.Segments[len(m.Segments)-1].LastID + 1
+}
+
+// LastTS is the largest _ts the segments ever held, deleted ones included.
+func (m *Manifest) LastTS() int64 {
+	if len(m.Segments) == 0 {
+		return m.TrimmedTS
+	}
+	return max(m.Segments[len(m.Segments)-1].MaxTS, m.TrimmedTS)
+}
+
+// Trim returns the manifest without its first k segments, recording the
+// trim point. The result shares no memory with m.
+func (m *Manifest) Trim(k int) *Manifest {
+	out := &Manifest{Version: m.Version, Stream: m.Stream, Trimmed: m.Trimmed, TrimmedTS: m.TrimmedTS,
+		Segments: append([]Segment(nil), m.Segments[k:]...)}
+	if k > 0 {
+		out.Trimmed = m.Segments[k-1].LastID + 1
+		out.TrimmedTS = max(out.TrimmedTS, m.Segments[k-1].MaxTS)
+	}
+	return out
 }
 
 // Select returns the segments overlapping the id range [fromID, toID) and the
@@ -61,6 +87,13 @@ func (m *Manifest) Select(fromID, toID, sinceMs, untilMs int64) []Segment {
 // the segments are contiguous in id order with non-decreasing ts ranges.
 // Problems are errors wrapping base.ErrCorrupt.
 func (m *Manifest) Validate() error {
+	if m.Trimmed < 0 {
+		return base.Errorf(base.ErrCorrupt, "manifest: trimmed %d is negative", m.Trimmed)
+	}
+	if len(m.Segments) > 0 && m.Trimmed > 0 && m.Segments[0].FirstID != m.Trimmed {
+		return base.Errorf(base.ErrCorrupt, "manifest: first segment starts at id %d, but ids below %d were trimmed",
+			m.Segments[0].FirstID, m.Trimmed)
+	}
 	for i, s := range m.Segments {
 		switch {
 		case s.Key == "":

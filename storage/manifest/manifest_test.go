@@ -276,3 +276,41 @@ func TestLoadCorrupt(t *testing.T) {
 		})
 	}
 }
+
+// TestTrim: retention removes a prefix of segments; ids and timestamps stay
+// monotonic even when no segment is left.
+func TestTrim(t *testing.T) {
+	type Manifest = manifest.Manifest
+	type Segment = manifest.Segment
+	m := &Manifest{Stream: "a/b", Segments: []Segment{
+		{Key: "k0", FirstID: 0, LastID: 9, MinTS: 100, MaxTS: 200, Rows: 10, Bytes: 1},
+		{Key: "k1", FirstID: 10, LastID: 19, MinTS: 200, MaxTS: 300, Rows: 10, Bytes: 1},
+	}}
+	one := m.Trim(1)
+	if one.Trimmed != 10 || one.TrimmedTS != 200 || len(one.Segments) != 1 || one.NextID() != 20 || one.LastTS() != 300 {
+		t.Fatalf("Trim(1) = %+v", one)
+	}
+	if err := one.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	all := one.Trim(1)
+	if all.Trimmed != 20 || all.NextID() != 20 || all.LastTS() != 300 || len(all.Segments) != 0 {
+		t.Fatalf("Trim of everything = %+v", all)
+	}
+	data, err := all.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := manifest.Decode(data)
+	if err != nil || back.NextID() != 20 || back.LastTS() != 300 {
+		t.Fatalf("decoded %+v, %v", back, err)
+	}
+	bad := *one
+	bad.Trimmed = 5
+	if err := bad.Validate(); err == nil {
+		t.Fatal("a first segment that does not start at the trim point validated")
+	}
+	if len(m.Segments) != 2 {
+		t.Fatal("Trim changed its receiver")
+	}
+}
