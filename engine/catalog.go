@@ -1,9 +1,12 @@
 package engine
 
 import (
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"github.com/ducktail/ducktail/storage"
+	"io"
 	"io/fs"
 	"path/filepath"
 	"sort"
@@ -30,6 +33,45 @@ type streamDef struct {
 }
 
 const catalogName = "catalog.json"
+
+// catalogKey is the catalog's object key in a remote store: there it is a
+// copy, so that a node restarted on an empty disk knows its streams.
+const catalogKey = "catalog.json"
+
+// loadRemoteCatalog reads the catalog's copy from a remote store; none yet is
+// an empty catalog.
+func loadRemoteCatalog(ctx context.Context, st storage.Store) (catalogFile, bool, error) {
+	var c catalogFile
+	obj, err := st.Open(ctx, catalogKey)
+	if errors.Is(err, base.ErrNotFound) {
+		return c, false, nil
+	}
+	if err != nil {
+		return c, false, err
+	}
+	defer obj.Close()
+	if err := json.NewDecoder(io.NewSectionReader(obj, 0, obj.Size())).Decode(&c); err != nil {
+		return c, false, base.Errorf(base.ErrCorrupt, "engine: remote %s: %w", catalogKey, err)
+	}
+	return c, true, nil
+}
+
+// saveRemoteCatalog writes the catalog's copy to a remote store.
+func saveRemoteCatalog(ctx context.Context, st storage.Store, c catalogFile) error {
+	data, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return err
+	}
+	w, err := st.Create(ctx, catalogKey)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(append(data, '\n')); err != nil {
+		w.Abort()
+		return err
+	}
+	return w.Commit()
+}
 
 func loadCatalog(fsys vfs.FS, dir string) (catalogFile, error) {
 	var c catalogFile

@@ -107,6 +107,17 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	if e.remote() && len(cat.Streams) == 0 {
+		// An empty disk in front of a remote store: the streams are there.
+		remote, found, err := loadRemoteCatalog(ctx, e.store)
+		if err != nil {
+			return nil, fmt.Errorf("engine: reading the catalog from the segment store: %w", err)
+		}
+		if found {
+			cat = remote
+			opts.Logger.Info("recovered the catalog from the segment store", "streams", len(cat.Streams))
+		}
+	}
 	for _, def := range cat.Streams {
 		if _, err := e.addStream(ctx, def); err != nil {
 			return nil, fmt.Errorf("engine: catalog stream %s: %w", def.Name, err)
@@ -271,7 +282,12 @@ func (e *Engine) CreateTopic(ctx context.Context, name base.StreamName, payload 
 	if err != nil {
 		return nil, err
 	}
-	if err := saveCatalog(e.opts.FS, e.opts.DataDir, e.catalogLocked()); err != nil {
+	cat := e.catalogLocked()
+	err = saveCatalog(e.opts.FS, e.opts.DataDir, cat)
+	if err == nil && e.remote() {
+		err = saveRemoteCatalog(ctx, e.store, cat)
+	}
+	if err != nil {
 		delete(e.streams, name)
 		delete(e.byTopic, st.topicID)
 		return nil, fmt.Errorf("engine: cannot save the catalog: %w", err)
@@ -334,6 +350,10 @@ func (e *Engine) Streams() []*Stream {
 	sort.Slice(out, func(i, j int) bool { return out[i].name.String() < out[j].name.String() })
 	return out
 }
+
+// remote reports whether segments live in a store other than the data dir
+// (Options.Store was given): the catalog is then copied there too.
+func (e *Engine) remote() bool { return e.opts.Store != nil }
 
 // Store returns the segment store.
 func (e *Engine) Store() storage.Store { return e.store }

@@ -2,12 +2,28 @@ package query
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/ducktail/ducktail/base"
 	"github.com/ducktail/ducktail/engine"
 	"github.com/ducktail/ducktail/query/sqlengine"
 	"github.com/ducktail/ducktail/storage"
 )
+
+// localPather returns how to get a local file of a segment for DuckDB: a
+// store with a cache of remote objects (S3) fetches it, a local store names
+// it.
+func localPather(st storage.Store) (func(context.Context, string) (string, error), error) {
+	if c, ok := st.(interface {
+		LocalPath(ctx context.Context, key string) (string, error)
+	}); ok {
+		return c.LocalPath, nil
+	}
+	if p, ok := st.(storage.Pather); ok {
+		return func(_ context.Context, key string) (string, error) { return p.Path(key), nil }, nil
+	}
+	return nil, base.Errorf(base.ErrUnsupported, "sql: the segment store has no local files")
+}
 
 // SQL runs DuckDB SQL over an engine's streams.
 type SQL struct {
@@ -21,9 +37,9 @@ func NewSQL(eng *engine.Engine, db *sqlengine.Engine) *SQL { return &SQL{eng: en
 // Query runs q over the streams allowed by visible (nil: every stream). The
 // caller must Release the result.
 func (s *SQL) Query(ctx context.Context, q string, visible func(base.StreamName) bool) (*sqlengine.Result, error) {
-	pather, ok := s.eng.Store().(storage.Pather)
-	if !ok {
-		return nil, base.Errorf(base.ErrUnsupported, "sql: the segment store has no local files")
+	localPath, err := localPather(s.eng.Store())
+	if err != nil {
+		return nil, err
 	}
 	var views []sqlengine.View
 	var snaps []*engine.Snapshot
@@ -40,7 +56,11 @@ func (s *SQL) Query(ctx context.Context, q string, visible func(base.StreamName)
 		snaps = append(snaps, snap)
 		v := sqlengine.View{Account: st.Name().Account, Name: st.Name().Name, Schema: st.Stored()}
 		for _, seg := range snap.Manifest.Segments {
-			v.Files = append(v.Files, pather.Path(seg.Key))
+			p, err := localPath(ctx, seg.Key)
+			if err != nil {
+				return nil, fmt.Errorf("sql: segment %s: %w", seg.Key, err)
+			}
+			v.Files = append(v.Files, p)
 		}
 		for _, b := range snap.Tail {
 			v.Tail = append(v.Tail, sqlengine.TailBatch{FirstID: b.FirstID, Rec: b.Record()})

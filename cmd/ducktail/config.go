@@ -167,7 +167,9 @@ func (c *Config) validate() error {
 	switch c.Storage.Kind {
 	case "local":
 	case "s3":
-		bad("storage.kind: s3 is not available in this build yet; use local")
+		if c.Storage.S3.Bucket == "" {
+			bad("storage.s3.bucket: must be set when storage.kind is s3")
+		}
 	default:
 		bad("storage.kind: %q is not local or s3", c.Storage.Kind)
 	}

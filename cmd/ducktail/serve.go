@@ -75,9 +75,14 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	store, segRoot, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return fmt.Errorf("storage: %w", err)
+	}
 	opts := cfg.engineOptions()
 	opts.Logger = log
 	opts.Registerer = reg
+	opts.Store = store
 	eng, err := engine.Open(ctx, opts)
 	if err != nil {
 		return err
@@ -104,7 +109,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	// SQL may read the segments and nothing else of the data dir: the keys
 	// live there too.
 	db, err := sqlengine.Open(sqlengine.Options{
-		DataDir: filepath.Join(cfg.DataDir, "streams"),
+		DataDir: segRoot,
 		TempDir: filepath.Join(cfg.DataDir, "tmp", "duckdb"),
 		Logger:  log,
 	})
@@ -138,7 +143,11 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		return fmt.Errorf("listen: %w", err)
 	}
 	addr := "http://" + ln.Addr().String()
-	fmt.Fprintf(stdout, "ducktail %s listening on %s (data dir %s, durability %s)\n", version, addr, cfg.DataDir, cfg.Durability)
+	where := "data dir " + cfg.DataDir
+	if cfg.Storage.Kind == "s3" {
+		where += ", segments in s3://" + cfg.Storage.S3.Bucket + "/" + cfg.Storage.S3.Prefix
+	}
+	fmt.Fprintf(stdout, "ducktail %s listening on %s (%s, durability %s)\n", version, addr, where, cfg.Durability)
 	fmt.Fprintf(stdout, "admin key: in %s (send as Authorization: Bearer <key>)\n", adminKeyWhere(cfg))
 	for _, s := range cfg.Streams {
 		name, _ := base.ParseStreamName(s.Name)

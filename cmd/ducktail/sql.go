@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,7 +22,8 @@ import (
 func cmdSQL(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sql", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dataDir := fs.String("data", "./data", "data dir")
+	dataDir := fs.String("data", "", "data dir (default ./data, or the config's data_dir)")
+	configPath := fs.String("config", "", "config file, for data_dir and storage (S3)")
 	format := fs.String("format", "table", "table, json, ndjson or csv")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -40,10 +42,31 @@ func cmdSQL(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	default:
 		return usageError{fmt.Sprintf("--format %q: want table, json, ndjson or csv", *format)}
 	}
-	if _, err := os.Stat(*dataDir); err != nil {
+	cfg := &Config{}
+	if *configPath != "" {
+		var err error
+		if cfg, err = loadConfig(*configPath); err != nil {
+			return err
+		}
+	} else {
+		cfg.setDefaults()
+	}
+	if *dataDir != "" {
+		cfg.DataDir = *dataDir
+	}
+	if _, err := os.Stat(cfg.DataDir); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
-	eng, err := engine.Open(ctx, engine.Options{DataDir: *dataDir, ReadOnly: true})
+	abs, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	cfg.DataDir = abs
+	store, segRoot, err := openStore(ctx, cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return fmt.Errorf("storage: %w", err)
+	}
+	eng, err := engine.Open(ctx, engine.Options{DataDir: cfg.DataDir, Store: store, ReadOnly: true})
 	if err != nil {
 		return err
 	}
@@ -53,11 +76,7 @@ func cmdSQL(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	abs, err := filepath.Abs(*dataDir)
-	if err != nil {
-		return err
-	}
-	db, err := sqlengine.Open(sqlengine.Options{DataDir: filepath.Join(abs, "streams"), TempDir: tmp})
+	db, err := sqlengine.Open(sqlengine.Options{DataDir: segRoot, TempDir: tmp})
 	if err != nil {
 		return err
 	}
