@@ -23,7 +23,8 @@ type doomed struct {
 	after time.Time
 }
 
-// retentionLoop applies retention every Options.RetentionInterval.
+// retentionLoop applies retention and compaction every
+// Options.RetentionInterval, and deletes what they removed a round earlier.
 func (e *Engine) retentionLoop(ctx context.Context) {
 	tick := time.NewTicker(e.opts.RetentionInterval)
 	defer tick.Stop()
@@ -37,6 +38,13 @@ func (e *Engine) retentionLoop(ctx context.Context) {
 		for _, st := range e.Streams() {
 			if _, err := e.applyRetention(ctx, st, now); err != nil && ctx.Err() == nil {
 				e.opts.Logger.Error("retention failed; will retry", "stream", st.label, "err", err)
+			}
+			// One run a round per stream keeps compaction's share of the
+			// machine small.
+			if n, err := e.compact(ctx, st); err != nil && ctx.Err() == nil {
+				e.opts.Logger.Error("compaction failed; will retry", "stream", st.label, "err", err)
+			} else if n > 0 {
+				e.opts.Logger.Info("compacted segments", "stream", st.label, "segments", n)
 			}
 		}
 		e.deleteDoomed(ctx, now)
@@ -72,14 +80,20 @@ func (e *Engine) applyRetention(ctx context.Context, st *Stream, now time.Time) 
 	st.mu.Lock()
 	st.manifest = committed
 	st.mu.Unlock()
-	e.doomMu.Lock()
-	for _, s := range m.Segments[:k] {
-		e.doomed = append(e.doomed, doomed{key: s.Key, after: now.Add(e.opts.RetentionInterval)})
-	}
-	e.doomMu.Unlock()
+	e.doom(m.Segments[:k], now)
 	e.opts.Logger.Info("retention removed segments", "stream", st.label, "segments", k,
 		"first_id_kept", committed.Trimmed)
 	return k, nil
+}
+
+// doom schedules the objects of segments that left the manifest for
+// deletion after the grace period.
+func (e *Engine) doom(segs []manifest.Segment, now time.Time) {
+	e.doomMu.Lock()
+	for _, s := range segs {
+		e.doomed = append(e.doomed, doomed{key: s.Key, after: now.Add(e.opts.RetentionInterval)})
+	}
+	e.doomMu.Unlock()
 }
 
 // deleteDoomed deletes the doomed objects whose grace period is over. An
