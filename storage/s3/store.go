@@ -29,6 +29,10 @@ type Store struct {
 	// spools and downloads in progress.
 	objDir, tmpDir string
 
+	// listPageSize is ListObjectsV2's MaxKeys; 0 leaves S3's default (1000).
+	// Tests lower it to see several pages.
+	listPageSize int32
+
 	mu sync.Mutex
 	// fetching holds the downloads in flight, by key. REQUIRES: mu held.
 	fetching map[string]*fetch
@@ -154,6 +158,9 @@ func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {
 	in := &s3.ListObjectsV2Input{
 		Bucket:    aws.String(s.opts.Bucket),
 		Delimiter: aws.String("/"),
+	}
+	if s.listPageSize > 0 {
+		in.MaxKeys = aws.Int32(s.listPageSize)
 	}
 	if p := s.objectKey(prefix); p != "" {
 		in.Prefix = aws.String(p)
