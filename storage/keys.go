@@ -15,8 +15,11 @@ const tmpMarker = ".tmp"
 // tmpRandLen is the number of hex digits after tmpMarker.
 const tmpRandLen = 16
 
-// checkKey reports whether key is a well-formed object key.
-func checkKey(key string) error {
+// CheckKey reports whether key is a well-formed object key: relative,
+// '/'-separated, no empty, '.' or '..' segment, no backslash or NUL, not
+// ending in '/', and not named like a temporary file. Every Store takes the
+// same keys.
+func CheckKey(key string) error {
 	if key == "" || strings.HasSuffix(key, "/") {
 		return base.Errorf(base.ErrInvalid, "storage: invalid key %q: empty or ends in '/'", key)
 	}
@@ -29,9 +32,9 @@ func checkKey(key string) error {
 	return nil
 }
 
-// checkPrefix reports whether prefix is "" or a well-formed "directory" key
-// ending in '/'.
-func checkPrefix(prefix string) error {
+// CheckPrefix reports whether prefix is "" or a well-formed "directory"
+// key ending in '/'.
+func CheckPrefix(prefix string) error {
 	if prefix == "" {
 		return nil
 	}

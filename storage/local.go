@@ -103,7 +103,7 @@ func (l *Local) Create(ctx context.Context, key string) (ObjectWriter, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := checkKey(key); err != nil {
+	if err := CheckKey(key); err != nil {
 		return nil, err
 	}
 	path := l.Path(key)
@@ -195,7 +195,7 @@ func (l *Local) PutIfAbsent(ctx context.Context, key string, data []byte) error 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := checkKey(key); err != nil {
+	if err := CheckKey(key); err != nil {
 		return err
 	}
 	path := l.Path(key)
@@ -266,7 +266,7 @@ func (l *Local) Open(ctx context.Context, key string) (Object, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := checkKey(key); err != nil {
+	if err := CheckKey(key); err != nil {
 		return nil, err
 	}
 	f, err := l.fsys.Open(l.Path(key))
@@ -294,7 +294,7 @@ func (o *localObject) Size() int64 { return o.size }
 // List returns the keys of the objects directly under prefix, sorted,
 // leaving out temporary files and directories.
 func (l *Local) List(ctx context.Context, prefix string) ([]string, error) {
-	if err := checkPrefix(prefix); err != nil {
+	if err := CheckPrefix(prefix); err != nil {
 		return nil, err
 	}
 	var keys []string
@@ -357,7 +357,7 @@ func (l *Local) Delete(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := checkKey(key); err != nil {
+	if err := CheckKey(key); err != nil {
 		return err
 	}
 	path := l.Path(key)

@@ -29,7 +29,7 @@ func (s *Store) Open(ctx context.Context, key string) (storage.Object, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := checkKey(key); err != nil {
+	if err := storage.CheckKey(key); err != nil {
 		return nil, err
 	}
 	path, err := s.ensureCached(ctx, key)

@@ -3,6 +3,7 @@ package s3
 import (
 	"context"
 	"errors"
+	"github.com/ducktail/ducktail/storage/s3/miniotest"
 	"io"
 	"path/filepath"
 	"strings"
@@ -36,7 +37,7 @@ func TestOptionsValidate(t *testing.T) {
 
 func TestNewErrors(t *testing.T) {
 	srv := sharedMinio(t)
-	dead, err := freeAddr()
+	dead, err := miniotest.FreeAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,11 +47,11 @@ func TestNewErrors(t *testing.T) {
 		kind  error
 		words []string
 	}{
-		{"wrong-secret", Options{Bucket: testBucket, Client: newClient(srv.endpoint, minioUser, "wrong-password", 1)},
+		{"wrong-secret", Options{Bucket: testBucket, Client: miniotest.NewClient(srv.Endpoint, miniotest.User, "wrong-password", 1)},
 			base.ErrOverCapacity, []string{"access denied", "credentials"}},
-		{"no-bucket", Options{Bucket: "no-such-bucket", Client: srv.client(1)},
+		{"no-bucket", Options{Bucket: "no-such-bucket", Client: srv.Client(1)},
 			base.ErrOverCapacity, []string{"does not exist", "storage.s3.bucket"}},
-		{"dead-endpoint", Options{Bucket: testBucket, Client: newClient("http://"+dead, minioUser, minioPassword, 1)},
+		{"dead-endpoint", Options{Bucket: testBucket, Client: miniotest.NewClient("http://"+dead, miniotest.User, miniotest.Password, 1)},
 			base.ErrOverCapacity, []string{"retry later"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -78,21 +79,21 @@ func TestNewErrors(t *testing.T) {
 // stay readable.
 func TestOutage(t *testing.T) {
 	sharedMinio(t) // skips without the binary
-	bin, _ := findMinio()
-	srv, err := startMinio(bin)
+	bin, _ := miniotest.Find()
+	srv, err := miniotest.Start(bin, testBucket)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.stop()
+	defer srv.Stop()
 	ctx := t.Context()
-	st, err := New(ctx, Options{Bucket: testBucket, CacheDir: t.TempDir(), Client: srv.client(1), PartSize: minPartSize})
+	st, err := New(ctx, Options{Bucket: testBucket, CacheDir: t.TempDir(), Client: srv.Client(1), PartSize: minPartSize})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := st.PutIfAbsent(ctx, "cached", []byte("still here")); err != nil {
 		t.Fatal(err)
 	}
-	srv.stop()
+	srv.Stop()
 
 	octx, cancel := context.WithTimeout(ctx, outageTimeout)
 	defer cancel()
@@ -139,8 +140,8 @@ func TestOutage(t *testing.T) {
 func TestNewBuildsClient(t *testing.T) {
 	srv := sharedMinio(t)
 	dir := t.TempDir()
-	t.Setenv("AWS_ACCESS_KEY_ID", minioUser)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", minioPassword)
+	t.Setenv("AWS_ACCESS_KEY_ID", miniotest.User)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", miniotest.Password)
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "none"))
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "none"))
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
@@ -150,7 +151,7 @@ func TestNewBuildsClient(t *testing.T) {
 	st, err := New(ctx, Options{
 		Bucket:    testBucket,
 		Prefix:    strings.TrimSuffix(testPrefix(t), "/"),
-		Endpoint:  srv.endpoint,
+		Endpoint:  srv.Endpoint,
 		PathStyle: true,
 		CacheDir:  filepath.Join(dir, "cache"),
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ducktail/ducktail/storage"
 	"log/slog"
 	"net"
 	"net/http"
@@ -92,7 +93,7 @@ func (o *Options) Validate() error {
 	if o.Prefix != "" {
 		if strings.HasPrefix(o.Prefix, "/") {
 			errs = append(errs, fmt.Errorf("storage.s3.prefix %q must not start with '/'", o.Prefix))
-		} else if err := checkPrefix(o.Prefix); err != nil {
+		} else if err := storage.CheckPrefix(o.Prefix); err != nil {
 			errs = append(errs, fmt.Errorf("storage.s3.prefix: %w", err))
 		}
 	}

@@ -121,7 +121,7 @@ func (s *Store) LocalPath(ctx context.Context, key string) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	if err := checkKey(key); err != nil {
+	if err := storage.CheckKey(key); err != nil {
 		return "", err
 	}
 	return s.ensureCached(ctx, key)
@@ -134,7 +134,7 @@ func (s *Store) PutIfAbsent(ctx context.Context, key string, data []byte) error 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := checkKey(key); err != nil {
+	if err := storage.CheckKey(key); err != nil {
 		return err
 	}
 	if err := s.upload(ctx, key, bytes.NewReader(data), int64(len(data)), true); err != nil {
@@ -152,7 +152,7 @@ func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := checkPrefix(prefix); err != nil {
+	if err := storage.CheckPrefix(prefix); err != nil {
 		return nil, err
 	}
 	in := &s3.ListObjectsV2Input{
@@ -173,7 +173,7 @@ func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {
 		}
 		for _, obj := range page.Contents {
 			key, ok := strings.CutPrefix(aws.ToString(obj.Key), s.opts.Prefix)
-			if !ok || !strings.HasPrefix(key, prefix) || strings.Contains(key[len(prefix):], "/") || checkKey(key) != nil {
+			if !ok || !strings.HasPrefix(key, prefix) || strings.Contains(key[len(prefix):], "/") || storage.CheckKey(key) != nil {
 				continue
 			}
 			keys = append(keys, key)
@@ -189,7 +189,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := checkKey(key); err != nil {
+	if err := storage.CheckKey(key); err != nil {
 		return err
 	}
 	_, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{

@@ -21,7 +21,7 @@ func (s *Store) Create(ctx context.Context, key string) (storage.ObjectWriter, e
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := checkKey(key); err != nil {
+	if err := storage.CheckKey(key); err != nil {
 		return nil, err
 	}
 	spool := filepath.Join(s.tmpDir, randomName("spool-"))
