@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -157,9 +158,34 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	if len(cfg.Streams) > 0 {
 		fmt.Fprintf(stdout, "  POST %s/ingest/<token> with Content-Type: application/vnd.apache.arrow.stream\n", addr)
 	}
+	errc := make(chan error, 2)
+	var tlsServer *http.Server
+	if cfg.TLS.CertFile != "" {
+		tlsAddr := cfg.TLS.Listen
+		if tlsAddr == "" {
+			host, _, _ := net.SplitHostPort(cfg.Listen)
+			tlsAddr = net.JoinHostPort(host, "8443")
+		}
+		tln, err := net.Listen("tcp", tlsAddr)
+		if err != nil {
+			ln.Close()
+			db.Close()
+			closeEngine()
+			return fmt.Errorf("tls.listen: %w", err)
+		}
+		// net/http serves TLS because it speaks HTTP/2 (fasthttp does
+		// not), over the same handlers.
+		tlsServer = &http.Server{Handler: srv, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug)}
+		go func() {
+			if err := tlsServer.ServeTLS(tln, cfg.TLS.CertFile, cfg.TLS.KeyFile); err != http.ErrServerClosed {
+				errc <- fmt.Errorf("tls: %w", err)
+			}
+		}()
+		fmt.Fprintf(stdout, "TLS (HTTP/2 and HTTP/1.1) on https://%s\n", tln.Addr())
+	}
 	log.Info("started", "addr", addr, "streams", len(eng.Streams()), "took", time.Since(start))
 
-	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err = <-errc:
@@ -171,6 +197,11 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	if serr := srv.Shutdown(sctx); serr != nil {
 		log.Warn("shutdown", "err", serr)
+	}
+	if tlsServer != nil {
+		if serr := tlsServer.Shutdown(sctx); serr != nil {
+			log.Warn("tls shutdown", "err", serr)
+		}
 	}
 	cancel()
 	if cerr := closeEngine(); cerr != nil {
