@@ -11,6 +11,8 @@ FUZZTIME ?= 8s
 FUZZ := \
 	./engine/arrowipc:FuzzDecode \
 	./engine/schema:FuzzParseType \
+	./engine/jtd:FuzzParse \
+	./engine/jtd:FuzzValidate \
 	./server/token:FuzzVerify \
 	./server/encode:FuzzAppendJSONUTF8
 

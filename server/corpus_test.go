@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/ducktail/ducktail/internal/sharedtest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -65,7 +66,7 @@ var nonName = regexp.MustCompile(`[^a-z0-9]+`)
 // the file. A schema Parquet cannot hold must be refused at creation with a
 // 400 that names the type.
 func TestValidCorpus(t *testing.T) {
-	dir := filepath.Join(sharedDir(t), "testdata", "arrow-ipc", "valid")
+	dir := filepath.Join(sharedtest.Dir(t), "testdata", "arrow-ipc", "valid")
 	files, _ := filepath.Glob(filepath.Join(dir, "*.stream"))
 	if len(files) == 0 {
 		t.Skip("no corpus files")
@@ -198,7 +199,7 @@ func TestValidCorpus(t *testing.T) {
 // 400 or 413 with a JSON error, never a 5xx or a dropped connection, and the
 // server's heap stays bounded while it refuses thousands of them.
 func TestMalformedCorpus(t *testing.T) {
-	root := filepath.Join(sharedDir(t), "testdata", "arrow-ipc")
+	root := filepath.Join(sharedtest.Dir(t), "testdata", "arrow-ipc")
 	files, _ := filepath.Glob(filepath.Join(root, "malformed", "*"))
 	ts := startServer(t)
 	tok := ts.createDemo("demo/events")

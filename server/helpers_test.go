@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -220,23 +219,6 @@ func ipcBytes(t testing.TB, recs ...arrow.RecordBatch) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
-}
-
-// sharedDir returns ../shared beside the repository, or skips.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	wd, _ := os.Getwd()
-	for d := wd; d != filepath.Dir(d); d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			s := filepath.Join(filepath.Dir(d), "shared")
-			if _, err := os.Stat(filepath.Join(s, "SPEC.md")); err != nil {
-				t.Skipf("../shared is not beside the repository (%s): skipping the shared-corpus test", s)
-			}
-			return s
-		}
-	}
-	t.Skip("repository root not found")
-	return ""
 }
 
 // testLogWriter sends server logs to the test's log.

@@ -269,27 +269,38 @@ func (l *Local) Open(ctx context.Context, key string) (Object, error) {
 	if err := CheckKey(key); err != nil {
 		return nil, err
 	}
-	f, err := l.fsys.Open(l.Path(key))
+	obj, err := FileObject(l.fsys, l.Path(key))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, base.Errorf(base.ErrNotFound, "storage: no object %s: %w", key, err)
 		}
 		return nil, fmt.Errorf("storage: cannot open %s: %w", key, err)
 	}
+	return obj, nil
+}
+
+// FileObject opens the file at path as an Object: a Local object, or a
+// remote store's cached copy. A missing file is an error wrapping
+// fs.ErrNotExist.
+func FileObject(fsys vfs.FS, path string) (Object, error) {
+	f, err := fsys.Open(path)
+	if err != nil {
+		return nil, err
+	}
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("storage: cannot stat %s: %w", key, err)
+		return nil, err
 	}
-	return &localObject{File: f, size: fi.Size()}, nil
+	return &fileObject{File: f, size: fi.Size()}, nil
 }
 
-type localObject struct {
+type fileObject struct {
 	vfs.File
 	size int64
 }
 
-func (o *localObject) Size() int64 { return o.size }
+func (o *fileObject) Size() int64 { return o.size }
 
 // List returns the keys of the objects directly under prefix, sorted,
 // leaving out temporary files and directories.

@@ -110,6 +110,25 @@ func loadConfig(path string) (*Config, error) {
 	return c, nil
 }
 
+// toolConfig is the config of a command beside the server (token, sql):
+// the file at path if given, else the defaults, with dataDir overriding
+// data_dir when set.
+func toolConfig(path, dataDir string) (*Config, error) {
+	cfg := &Config{}
+	if path != "" {
+		var err error
+		if cfg, err = loadConfig(path); err != nil {
+			return nil, err
+		}
+	} else {
+		cfg.setDefaults()
+	}
+	if dataDir != "" {
+		cfg.DataDir = dataDir
+	}
+	return cfg, nil
+}
+
 var unknownField = regexp.MustCompile(`line (\d+): field (\S+) not found in type (\S+)`)
 
 func parseConfig(data []byte) (*Config, error) {

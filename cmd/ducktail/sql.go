@@ -42,17 +42,9 @@ func cmdSQL(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	default:
 		return usageError{fmt.Sprintf("--format %q: want table, json, ndjson or csv", *format)}
 	}
-	cfg := &Config{}
-	if *configPath != "" {
-		var err error
-		if cfg, err = loadConfig(*configPath); err != nil {
-			return err
-		}
-	} else {
-		cfg.setDefaults()
-	}
-	if *dataDir != "" {
-		cfg.DataDir = *dataDir
+	cfg, err := toolConfig(*configPath, *dataDir)
+	if err != nil {
+		return err
 	}
 	if _, err := os.Stat(cfg.DataDir); err != nil {
 		return fmt.Errorf("data dir: %w", err)

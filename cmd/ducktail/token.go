@@ -33,16 +33,9 @@ func cmdToken(args []string, stdout, stderr io.Writer) error {
 	if *tenant > 1<<32-1 {
 		return usageError{fmt.Sprintf("--tenant %d does not fit in 32 bits", *tenant)}
 	}
-	cfg := &Config{}
-	if *configPath != "" {
-		if cfg, err = loadConfig(*configPath); err != nil {
-			return err
-		}
-	} else {
-		cfg.setDefaults()
-	}
-	if *dataDir != "" {
-		cfg.DataDir = *dataDir
+	cfg, err := toolConfig(*configPath, *dataDir)
+	if err != nil {
+		return err
 	}
 	keys, _, err := tokenKeys(cfg, false)
 	if err != nil {

@@ -1,6 +1,7 @@
 package arrowipc
 
 import (
+	"github.com/ducktail/ducktail/internal/sharedtest"
 	"strings"
 	"testing"
 
@@ -9,7 +10,7 @@ import (
 )
 
 func FuzzDecode(f *testing.F) {
-	if _, ok := sharedDir(); ok {
+	if _, ok := sharedtest.Find(); ok {
 		for _, sub := range []string{"valid", "malformed"} {
 			glob := "*"
 			if sub == "valid" {

@@ -3,6 +3,7 @@ package arrowipc
 import (
 	"bytes"
 	"errors"
+	"github.com/ducktail/ducktail/internal/sharedtest"
 	"os"
 	"path/filepath"
 	"sort"
@@ -16,26 +17,6 @@ import (
 	"github.com/ducktail/ducktail/base"
 )
 
-// sharedDir finds <repo>/../shared by walking up from the package
-// directory; ok is false when it is absent (users' clones do not have it).
-func sharedDir() (string, bool) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", false
-	}
-	for {
-		cand := filepath.Join(dir, "shared")
-		if _, err := os.Stat(filepath.Join(cand, "SPEC.md")); err == nil {
-			return cand, true
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", false
-		}
-		dir = parent
-	}
-}
-
 type testFile struct {
 	name string
 	data []byte
@@ -44,7 +25,7 @@ type testFile struct {
 // ipcFiles reads testdata/arrow-ipc/<sub> files whose name matches glob.
 func ipcFiles(tb testing.TB, sub, glob string) []testFile {
 	tb.Helper()
-	dir, ok := sharedDir()
+	dir, ok := sharedtest.Find()
 	if !ok {
 		tb.Skip("shared test data (../shared/testdata/arrow-ipc) is not present in this checkout")
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/ducktail/ducktail/internal/retype"
+	"github.com/ducktail/ducktail/internal/sharedtest"
 	"os"
 	"path/filepath"
 	"sort"
@@ -175,31 +176,6 @@ func TestCheckStorableNamesThePath(t *testing.T) {
 	}
 }
 
-// sharedDir finds the shared/ directory beside the repository root, or skips.
-func sharedDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			shared := filepath.Join(dir, "..", "shared")
-			if _, err := os.Stat(filepath.Join(shared, "SPEC.md")); err == nil {
-				return shared
-			}
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			break
-		}
-		dir = parent
-	}
-	t.Skip("no shared/ directory with SPEC.md beside the repository: the Arrow IPC corpus is not available")
-	return ""
-}
-
 // TestStorableCorpus checks the schema of every valid Arrow IPC stream of the
 // shared corpus, and for the storable ones proves it: the file's batches go
 // through a Matcher for that schema and are written to Parquet and read back.
@@ -207,7 +183,7 @@ func sharedDir(t *testing.T) string {
 // error (refused with the type), or "conform: " and the error with which
 // Conform refuses the file's data although its schema is storable.
 func TestStorableCorpus(t *testing.T) {
-	dir := filepath.Join(sharedDir(t), "testdata", "arrow-ipc", "valid")
+	dir := filepath.Join(sharedtest.Dir(t), "testdata", "arrow-ipc", "valid")
 	want := map[string]string{
 		"2.0.0-compression_generated_lz4.stream":           "",
 		"2.0.0-compression_generated_zstd.stream":          "",

@@ -13,7 +13,6 @@ import (
 
 	"github.com/ducktail/ducktail/base"
 	"github.com/ducktail/ducktail/storage"
-	"github.com/ducktail/ducktail/storage/vfs"
 )
 
 // fetch is a download in flight; done is closed when err is set.
@@ -36,7 +35,7 @@ func (s *Store) Open(ctx context.Context, key string) (storage.Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := s.fsys.Open(path)
+	obj, err := storage.FileObject(s.fsys, path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			// Deleted since it was cached.
@@ -44,21 +43,8 @@ func (s *Store) Open(ctx context.Context, key string) (storage.Object, error) {
 		}
 		return nil, fmt.Errorf("s3: cannot open cached copy of %s: %w", key, err)
 	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("s3: cannot stat cached copy of %s: %w", key, err)
-	}
-	return &object{File: f, size: fi.Size()}, nil
+	return obj, nil
 }
-
-// object is the Object of Store: an open cached copy.
-type object struct {
-	vfs.File
-	size int64
-}
-
-func (o *object) Size() int64 { return o.size }
 
 // ensureCached returns the path of key's cached copy, downloading it if it
 // is missing. Concurrent calls for one key share one download; a caller
