@@ -13,6 +13,7 @@ FUZZ := \
 	./engine/schema:FuzzParseType \
 	./engine/jtd:FuzzParse \
 	./engine/jtd:FuzzValidate \
+	./server/path:FuzzParse \
 	./server/token:FuzzVerify \
 	./server/encode:FuzzAppendJSONUTF8
 

@@ -1,7 +1,6 @@
 package base
 
 import (
-	"fmt"
 	"strings"
 )
 
@@ -82,20 +81,17 @@ func checkAlphabet(what, s string) error {
 	if len(s) > MaxNameLen {
 		return Errorf(ErrInvalid, "%s %q is longer than %d characters", what, s, MaxNameLen)
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
+	for i, c := range s { // by rune, so an error names the character, not a byte of it
 		switch {
 		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
 		case (c == '_' || c == '-') && i > 0:
 		default:
-			return Errorf(ErrInvalid, "%s %q: character %s at %d is not allowed (want [a-z0-9][a-z0-9_-]*)",
-				what, s, quoteByte(c), i)
+			return Errorf(ErrInvalid, "%s %q: character %q at byte %d is not allowed (want [a-z0-9][a-z0-9_-]*)",
+				what, s, c, i)
 		}
 	}
 	return nil
 }
-
-func quoteByte(c byte) string { return fmt.Sprintf("%q", rune(c)) }
 
 // ValidateFieldName checks a user field name: non-empty and not starting
 // with '_', which is kept for system columns.

@@ -2,6 +2,7 @@ package base
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -30,6 +31,13 @@ func TestStreamNames(t *testing.T) {
 	f("-a/b", false)
 	f("a/b.c", false)
 	f("a/"+string(make([]byte, 64)), false)
+}
+
+func TestNameErrorNamesTheCharacter(t *testing.T) {
+	err := ValidateAccount("caf\u00e9")
+	if err == nil || !strings.Contains(err.Error(), `'é' at byte 3`) {
+		t.Fatalf("error %v does not name the character", err)
+	}
 }
 
 func TestErrorKinds(t *testing.T) {
