@@ -438,3 +438,53 @@ func TestOversizedBodyRefusedEarly(t *testing.T) {
 		t.Fatalf("2 MiB declared body: %d %s", resp.StatusCode, body)
 	}
 }
+
+// TestReadChains: the chains of SPEC 4.2 select like the query parameters,
+// and both apply together.
+func TestReadChains(t *testing.T) {
+	ts := startServer(t)
+	tok := ts.createDemo("demo/events")
+	if r := ts.ingest(tok, demoBatch(t, 50, 0)); r.code != 200 {
+		t.Fatalf("ingest: %d %s", r.code, r.body)
+	}
+	ids := func(path string) []int64 {
+		t.Helper()
+		r := ts.admin("GET", path, nil)
+		if r.code != 200 {
+			t.Fatalf("%s: %d %s", path, r.code, r.body)
+		}
+		var evs []event
+		r.json(t, &evs)
+		var out []int64
+		for _, e := range evs {
+			out = append(out, e.ID)
+		}
+		return out
+	}
+	f := func(path string, want ...int64) {
+		t.Helper()
+		if got := ids(path); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("%s: ids %v, want %v", path, got, want)
+		}
+	}
+	f("/demo/events.slice(10,13)", 10, 11, 12)
+	f("/demo/events.slice(10).limit(2)", 10, 11)
+	f("/demo/events.slice(10,20).limit(3)?from=15", 15, 16, 17)
+	f("/demo/events.limit(2)?limit=1", 0)
+	f("/demo/events%2Eslice(48)", 48, 49) // percent-encoded
+	f("/demo/events.range(0,1)")          // timestamps in 1970: nothing
+	for path, code := range map[string]int{
+		"/demo/events.slice(5,2)":         400,
+		"/demo/events.eventType('click')": 400,
+		"/demo/events.limit(1).limit(2)":  400,
+		"/demo/events('sub')":             404,
+		"/demo/events.slice(":             400,
+		"/demo/nope":                      404,
+	} {
+		if r := ts.admin("GET", path, nil); r.code != code {
+			t.Errorf("%s: %d %s, want %d", path, r.code, r.body, code)
+		} else {
+			r.errorText(t)
+		}
+	}
+}

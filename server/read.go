@@ -8,8 +8,10 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/ducktail/ducktail/base"
+	"github.com/ducktail/ducktail/engine"
 	"github.com/ducktail/ducktail/query"
 	"github.com/ducktail/ducktail/server/encode"
+	"github.com/ducktail/ducktail/server/path"
 	"github.com/valyala/fasthttp"
 )
 
@@ -20,50 +22,34 @@ const (
 	maxLimit     = 1_000_000
 )
 
-// streamPath is a parsed /{account}/{stream}[n].
-type streamPath struct {
-	name  base.StreamName
-	index int64 // -1: none
-}
-
-func parseStreamPath(p []byte) (streamPath, error) {
-	sp := streamPath{index: -1}
-	rest, ok := bytes.CutPrefix(p, []byte("/"))
-	if !ok {
-		return sp, base.Errorf(base.ErrNotFound, "no such path")
-	}
-	if i := bytes.IndexByte(rest, '['); i >= 0 {
-		if !bytes.HasSuffix(rest, []byte("]")) {
-			return sp, base.Errorf(base.ErrInvalid, "path %q: '[' without a closing ']' at the end", p)
-		}
-		n, err := strconv.ParseInt(string(rest[i+1:len(rest)-1]), 10, 64)
-		if err != nil || n < 0 {
-			return sp, base.Errorf(base.ErrInvalid, "path %q: the index in [...] must be a non-negative integer", p)
-		}
-		sp.index = n
-		rest = rest[:i]
-	}
-	name, err := base.ParseStreamName(string(rest))
-	if err != nil {
-		return sp, err
-	}
-	sp.name = name
-	return sp, nil
-}
-
-// stream serves GET /{account}/{stream} and /{account}/{stream}[n].
+// stream serves GET /{account}/{stream}, /{account}/{stream}[n] and the
+// chains of SPEC 4.2 (.slice, .range, .limit), parsed by server/path.
 func (s *Server) stream(ctx *fasthttp.RequestCtx) {
-	sp, err := parseStreamPath(ctx.Path())
+	p, err := path.Parse(string(ctx.Path()))
 	if err != nil {
 		s.writeError(ctx, err)
+		return
+	}
+	if p.Sub != nil || p.Type != "" || p.Suffix != "" || p.Logs || p.Pipe != nil {
+		s.writeError(ctx, base.Errorf(base.ErrNotFound, "%s: substreams, event types, reducers, logs and pipes are not served yet", p))
 		return
 	}
 	if !s.method(ctx, fasthttp.MethodGet) || !s.admin(ctx) {
 		return
 	}
-	st, err := s.eng.Stream(sp.name)
+	name := base.StreamName{Account: p.Account, Name: p.Stream}
+	st, err := s.eng.Stream(name)
 	if err != nil {
 		s.writeError(ctx, err)
+		return
+	}
+	sel, err := p.Selector()
+	if err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	if len(sel.Types) > 0 {
+		s.writeError(ctx, base.Errorf(base.ErrInvalid, ".eventType() is not served yet: every row of a topic has the type %s", engine.ArrowEvent))
 		return
 	}
 	r, err := rangeFromArgs(ctx.QueryArgs())
@@ -71,9 +57,18 @@ func (s *Server) stream(ctx *fasthttp.RequestCtx) {
 		s.writeError(ctx, err)
 		return
 	}
-	if sp.index >= 0 {
-		r = query.AllRange()
-		r.From, r.To, r.Limit = sp.index, sp.index+1, 1
+	// The path's selectors and the query parameters both apply.
+	r.From, r.To = max(r.From, sel.From), min(r.To, sel.To)
+	r.Since, r.Until = max(r.Since, sel.Since), min(r.Until, sel.Until)
+	if sel.Limit != math.MaxInt64 {
+		r.Limit = min(r.Limit, sel.Limit)
+		if ctx.QueryArgs().Peek("limit") == nil {
+			r.Limit = sel.Limit
+		}
+	}
+	single := p.Index >= 0
+	if single {
+		r.Limit = 1
 	}
 	f, ok := encode.Negotiate(ctx.Request.Header.Peek("Accept"))
 	if !ok {
@@ -83,16 +78,17 @@ func (s *Server) stream(ctx *fasthttp.RequestCtx) {
 	}
 	snap := st.Snapshot()
 	defer snap.Release()
-	if sp.index >= 0 && sp.index >= snap.NextID {
-		s.writeError(ctx, base.Errorf(base.ErrNotFound, "stream %s has no event %d (next id is %d)", sp.name, sp.index, snap.NextID))
+	if single && (p.Index >= snap.NextID || p.Index < snap.Manifest.Trimmed) {
+		s.writeError(ctx, base.Errorf(base.ErrNotFound, "stream %s has no event %d (ids %d to %d are held)",
+			name, p.Index, snap.Manifest.Trimmed, snap.NextID-1))
 		return
 	}
 	// A listing is encoded straight into the response body; a single event
 	// is encoded aside, to unwrap it from the JSON array.
-	var single bytes.Buffer
+	var one bytes.Buffer
 	var w io.Writer = ctx
-	if sp.index >= 0 && f == encode.JSON {
-		w = &single
+	if single && f == encode.JSON {
+		w = &one
 	}
 	ew, err := encode.NewEventWriter(w, f, st.Stored())
 	if err != nil {
@@ -107,8 +103,8 @@ func (s *Server) stream(ctx *fasthttp.RequestCtx) {
 		s.writeError(ctx, err)
 		return
 	}
-	if w == &single {
-		body := bytes.TrimSpace(single.Bytes())
+	if w == &one {
+		body := bytes.TrimSpace(one.Bytes())
 		body = bytes.TrimSuffix(bytes.TrimPrefix(body, []byte("[")), []byte("]"))
 		ctx.SetBody(append(bytes.TrimSpace(body), '\n'))
 	}
