@@ -76,6 +76,9 @@ func (e *Engine) decode(st *Stream, body []byte) (*decoded, error) {
 // once they are durable under the engine's durability. tenant 0 means none.
 // The body is copied; the caller may reuse it when AppendArrow returns.
 func (e *Engine) AppendArrow(ctx context.Context, st *Stream, body []byte, tenant uint32) (Appended, error) {
+	if !st.IsTopic() {
+		return Appended{}, base.Errorf(base.ErrUnsupported, "stream %s holds untyped events, not Arrow batches", st.label)
+	}
 	if e.log == nil {
 		return Appended{}, base.Errorf(base.ErrForbidden, "engine: opened read-only")
 	}
@@ -184,6 +187,9 @@ func (e *Engine) replayRecord(pos wal.Pos, rec []byte) error {
 	if r.firstID != st.nextID {
 		return base.Errorf(base.ErrCorrupt, "engine: wal: %s record at %d:%d starts at id %d, want %d",
 			name, pos.File, pos.Offset, r.firstID, st.nextID)
+	}
+	if r.kind == recEvent {
+		return e.replayEvent(st, pos, &r)
 	}
 	d, err := e.decode(st, r.body)
 	if err != nil {

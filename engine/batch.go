@@ -137,6 +137,10 @@ func (b *Batch) assemble(s *arrow.Schema, mem memory.Allocator, eventDict bool) 
 	return rec
 }
 
+func int32Bytes(v []int32) []byte {
+	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(v))), 4*len(v))
+}
+
 func int64Bytes(v []int64) []byte {
 	if len(v) == 0 {
 		return nil

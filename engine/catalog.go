@@ -26,7 +26,8 @@ type catalogFile struct {
 }
 
 type streamDef struct {
-	Name    string         `json:"name"` // account/name
+	Name    string         `json:"name"`           // account/name
+	Kind    string         `json:"kind,omitempty"` // "" a topic (Fields is its schema), "events" untyped events
 	TopicID uint32         `json:"topic_id"`
 	Fields  []schema.Field `json:"fields"`
 	Created time.Time      `json:"created"`

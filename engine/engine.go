@@ -192,12 +192,20 @@ func (e *Engine) addStream(ctx context.Context, def streamDef) (*Stream, error) 
 	if err != nil {
 		return nil, err
 	}
-	payload, err := schema.FromFields(def.Fields)
-	if err != nil {
-		return nil, err
+	var payload *arrow.Schema
+	switch def.Kind {
+	case "":
+		if payload, err = schema.FromFields(def.Fields); err != nil {
+			return nil, err
+		}
+	case kindEvents:
+		payload = eventsPayload
+	default:
+		return nil, base.Errorf(base.ErrCorrupt, "stream %s has unknown kind %q", def.Name, def.Kind)
 	}
 	st := &Stream{
 		name:    name,
+		kind:    def.Kind,
 		label:   name.String(),
 		topicID: def.TopicID,
 		payload: payload,
@@ -263,21 +271,43 @@ func (e *Engine) CreateTopic(ctx context.Context, name base.StreamName, payload 
 		return nil, err
 	}
 	fields := schema.ToFields(payload)
+	return e.createStream(ctx, streamDef{Name: name.String(), TopicID: TopicID(name), Fields: fields, Created: e.opts.Now().UTC()})
+}
+
+// CreateEventStream creates the stream name for untyped events (SPEC 2:
+// each event's content type and bytes), or returns it if it exists as one.
+// A topic of that name is an ErrConflict.
+func (e *Engine) CreateEventStream(ctx context.Context, name base.StreamName) (*Stream, error) {
+	if err := name.Validate(); err != nil {
+		return nil, err
+	}
+	if name.Account == base.ReservedAccount {
+		return nil, base.Errorf(base.ErrInvalid, "account %q is reserved for built-in streams", name.Account)
+	}
+	return e.createStream(ctx, streamDef{Name: name.String(), Kind: kindEvents, TopicID: TopicID(name), Created: e.opts.Now().UTC()})
+}
+
+// createStream adds and persists def, or returns the stream of that name if
+// it has the same kind and schema.
+func (e *Engine) createStream(ctx context.Context, def streamDef) (*Stream, error) {
+	name, _ := base.ParseStreamName(def.Name)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.closed {
 		return nil, base.Errorf(base.ErrClosed, "engine: closed")
 	}
 	if st, ok := e.streams[name]; ok {
-		if sameFields(schema.ToFields(st.payload), fields) {
+		if st.kind == def.Kind && (def.Kind != "" || sameFields(schema.ToFields(st.payload), def.Fields)) {
 			return st, nil
+		}
+		if st.kind != def.Kind {
+			return nil, base.Errorf(base.ErrConflict, "stream %s already exists as a %s", name, st.KindName())
 		}
 		return nil, base.Errorf(base.ErrConflict, "stream %s already exists with another schema", name)
 	}
 	if e.opts.ReadOnly {
 		return nil, base.Errorf(base.ErrForbidden, "engine: opened read-only")
 	}
-	def := streamDef{Name: name.String(), TopicID: TopicID(name), Fields: fields, Created: e.opts.Now().UTC()}
 	st, err := e.addStream(ctx, def)
 	if err != nil {
 		return nil, err
@@ -310,9 +340,11 @@ func sameFields(a, b []schema.Field) bool {
 func (e *Engine) catalogLocked() catalogFile {
 	var c catalogFile
 	for _, st := range e.streams {
-		c.Streams = append(c.Streams, streamDef{
-			Name: st.name.String(), TopicID: st.topicID, Fields: schema.ToFields(st.payload),
-		})
+		def := streamDef{Name: st.name.String(), Kind: st.kind, TopicID: st.topicID}
+		if st.kind == "" {
+			def.Fields = schema.ToFields(st.payload)
+		}
+		c.Streams = append(c.Streams, def)
 	}
 	return c
 }

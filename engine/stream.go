@@ -15,6 +15,7 @@ import (
 // unflushed batches and its committed manifest.
 type Stream struct {
 	name    base.StreamName
+	kind    string // "" a topic, kindEvents untyped events
 	label   string // name.String(), made once
 	topicID uint32
 	payload *arrow.Schema // the user's fields
@@ -56,6 +57,18 @@ type Stream struct {
 
 // Label returns "account/name".
 func (s *Stream) Label() string { return s.label }
+
+// IsTopic reports whether the stream is a topic (a stream with an Arrow
+// schema) rather than a stream of untyped events.
+func (s *Stream) IsTopic() bool { return s.kind == "" }
+
+// KindName says what kind of stream it is, for messages.
+func (s *Stream) KindName() string {
+	if s.IsTopic() {
+		return "topic (a stream with an Arrow schema)"
+	}
+	return "stream of untyped events"
+}
 
 // Name returns the stream's name.
 func (s *Stream) Name() base.StreamName { return s.name }

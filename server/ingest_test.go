@@ -473,13 +473,14 @@ func TestReadChains(t *testing.T) {
 	f("/demo/events.limit(2)?limit=1", 0)
 	f("/demo/events%2Eslice(48)", 48, 49) // percent-encoded
 	f("/demo/events.range(0,1)")          // timestamps in 1970: nothing
+	f("/demo/events.eventType('click')")  // every topic row has the Arrow content type as its type
+	f("/demo/events.eventType('application/vnd.apache.arrow.stream').slice(3,5)", 3, 4)
 	for path, code := range map[string]int{
-		"/demo/events.slice(5,2)":         400,
-		"/demo/events.eventType('click')": 400,
-		"/demo/events.limit(1).limit(2)":  400,
-		"/demo/events('sub')":             404,
-		"/demo/events.slice(":             400,
-		"/demo/nope":                      404,
+		"/demo/events.slice(5,2)":        400,
+		"/demo/events.limit(1).limit(2)": 400,
+		"/demo/events('sub')":            404,
+		"/demo/events.slice(":            400,
+		"/demo/nope":                     404,
 	} {
 		if r := ts.admin("GET", path, nil); r.code != code {
 			t.Errorf("%s: %d %s, want %d", path, r.code, r.body, code)

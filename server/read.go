@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/ducktail/ducktail/base"
-	"github.com/ducktail/ducktail/engine"
 	"github.com/ducktail/ducktail/query"
 	"github.com/ducktail/ducktail/server/encode"
 	"github.com/ducktail/ducktail/server/path"
@@ -30,8 +30,8 @@ func (s *Server) stream(ctx *fasthttp.RequestCtx) {
 		s.writeError(ctx, err)
 		return
 	}
-	if p.Sub != nil || p.Type != "" || p.Suffix != "" || p.Logs || p.Pipe != nil {
-		s.writeError(ctx, base.Errorf(base.ErrNotFound, "%s: substreams, event types, reducers, logs and pipes are not served yet", p))
+	if p.Sub != nil || p.Suffix != "" || p.Logs || p.Pipe != nil {
+		s.writeError(ctx, base.Errorf(base.ErrNotFound, "%s: substreams, reducers, logs and pipes are not served yet", p))
 		return
 	}
 	if !s.method(ctx, fasthttp.MethodGet) || !s.admin(ctx) {
@@ -48,10 +48,6 @@ func (s *Server) stream(ctx *fasthttp.RequestCtx) {
 		s.writeError(ctx, err)
 		return
 	}
-	if len(sel.Types) > 0 {
-		s.writeError(ctx, base.Errorf(base.ErrInvalid, ".eventType() is not served yet: every row of a topic has the type %s", engine.ArrowEvent))
-		return
-	}
 	r, err := rangeFromArgs(ctx.QueryArgs())
 	if err != nil {
 		s.writeError(ctx, err)
@@ -64,6 +60,23 @@ func (s *Server) stream(ctx *fasthttp.RequestCtx) {
 		r.Limit = min(r.Limit, sel.Limit)
 		if ctx.QueryArgs().Peek("limit") == nil {
 			r.Limit = sel.Limit
+		}
+	}
+	// Types: the path's (:type, .eventType()) and the eventType query
+	// parameters both apply.
+	r.Types = sel.Types
+	if qs := ctx.QueryArgs().PeekMulti("eventType"); len(qs) > 0 {
+		var q []string
+		for _, v := range qs {
+			q = append(q, string(v))
+		}
+		if len(r.Types) == 0 {
+			r.Types = q
+		} else {
+			r.Types = slices.DeleteFunc(r.Types, func(t string) bool { return !slices.Contains(q, t) })
+			if len(r.Types) == 0 {
+				r.Types = []string{""} // no type is empty: nothing matches
+			}
 		}
 	}
 	single := p.Index >= 0

@@ -139,6 +139,7 @@ const (
 	routeIngest       = "ingest"
 	routeIngestSchema = "ingest_schema"
 	routeRead         = "read"
+	routeEvent        = "event"
 	routeSQL          = "sql"
 	routeAdmin        = "admin"
 	routeHealth       = "healthz"
@@ -206,6 +207,9 @@ func (s *Server) dispatch(ctx *fasthttp.RequestCtx) string {
 			s.adminAPI(ctx, path[len("/_/"):])
 		}
 		return routeAdmin
+	case string(method) == fasthttp.MethodPost:
+		s.postEvent(ctx)
+		return routeEvent
 	default:
 		s.stream(ctx)
 		return routeRead

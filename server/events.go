@@ -1,0 +1,101 @@
+package server
+
+import (
+	"bytes"
+	"mime"
+	"strconv"
+	"strings"
+
+	"github.com/ducktail/ducktail/base"
+	"github.com/ducktail/ducktail/engine"
+	"github.com/ducktail/ducktail/server/path"
+	"github.com/valyala/fasthttp"
+)
+
+// postEvent is POST /{account}/{stream}[:type][[n]] (SPEC 4.2): the body is
+// one untyped event. Metadata comes from the path's :type, else the
+// Event-Type header, else the event-type query parameter, else the media
+// type; the timestamp from the Timestamp header, else the timestamp query
+// parameter. The stream is created at its first write. The answer is the
+// new id, as a JSON number.
+func (s *Server) postEvent(ctx *fasthttp.RequestCtx) {
+	p, err := path.Parse(string(ctx.Path()))
+	if err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	if p.Sub != nil || len(p.Chain) > 0 || p.Suffix != "" || p.Logs || p.Pipe != nil {
+		s.writeError(ctx, base.Errorf(base.ErrNotFound, "%s: substreams, reducers, logs and pipes are not served yet", p))
+		return
+	}
+	if !s.admin(ctx) {
+		return
+	}
+	body := ctx.Request.Body()
+	if len(body) > engine.MaxEventBytes {
+		s.writeError(ctx, base.Errorf(base.ErrTooLarge, "event data is %d bytes, over the limit of %d (SPEC 4.2)", len(body), engine.MaxEventBytes))
+		return
+	}
+	ct := strings.TrimSpace(string(ctx.Request.Header.ContentType()))
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	media := strings.ToLower(ct)
+	if mt, _, err := mime.ParseMediaType(ct); err == nil {
+		media = mt
+	}
+	if strings.HasPrefix(media, "multipart/") && media != "multipart/form-data" && media != "multipart/alternative" {
+		s.writeError(ctx, base.Errorf(base.ErrUnsupported, "bulk push (%s) is not served yet: send one event per request", media))
+		return
+	}
+	typ := p.Type
+	if typ == "" {
+		typ = firstNonEmpty(ctx.Request.Header.Peek("Event-Type"), ctx.QueryArgs().Peek("event-type"))
+	}
+	if typ == "" {
+		typ = media
+	}
+	if err := path.ValidateEventType(typ); err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	ev := engine.Event{ContentType: ct, Type: typ, Data: body, Index: p.Index}
+	if v := firstNonEmpty(ctx.Request.Header.Peek("Timestamp"), ctx.QueryArgs().Peek("timestamp")); v != "" {
+		ts, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || ts < 0 {
+			s.writeError(ctx, base.Errorf(base.ErrInvalid, "timestamp %q: want unix milliseconds", v))
+			return
+		}
+		ev.TS, ev.Forced = ts, true
+	}
+	name := base.StreamName{Account: p.Account, Name: p.Stream}
+	st, err := s.eng.Stream(name)
+	if err != nil {
+		// A stream comes into existence at its first write (SPEC 4.2).
+		if st, err = s.eng.CreateEventStream(ctx, name); err != nil {
+			s.writeError(ctx, err)
+			return
+		}
+	}
+	if st.IsTopic() {
+		s.writeError(ctx, base.Errorf(base.ErrUnsupported,
+			"stream %s is a topic: POST Arrow IPC batches to /ingest/{token} (JSON rows for topics are not served yet)", name))
+		return
+	}
+	id, err := s.eng.AppendEvent(ctx, st, ev)
+	if err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	ctx.SetContentType("application/json")
+	ctx.SetBody(strconv.AppendInt(ctx.Response.Body()[:0], id, 10))
+}
+
+func firstNonEmpty(vs ...[]byte) string {
+	for _, v := range vs {
+		if v = bytes.TrimSpace(v); len(v) > 0 {
+			return string(v)
+		}
+	}
+	return ""
+}

@@ -1,0 +1,131 @@
+package server
+
+import (
+	"bytes"
+	"encoding/csv"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestPipetEvents replays the seed document's single-event requests
+// (pipet-http.txt) as fetch and curl send them, against a fresh server.
+func TestPipetEvents(t *testing.T) {
+	ts := startServer(t)
+	post := func(path, ct string, body []byte, hdr ...string) response {
+		t.Helper()
+		h := append([]string{"Authorization", "Bearer " + testAdminKey}, hdr...)
+		if ct != "" {
+			h = append(h, "Content-Type", ct)
+		}
+		return ts.do("POST", path, body, h...)
+	}
+	id := func(r response, want int64) {
+		t.Helper()
+		if r.code != 200 || strings.TrimSpace(string(r.body)) != strconv.FormatInt(want, 10) ||
+			r.header.Get("Content-Type") != "application/json" {
+			t.Fatalf("want id %d: %d %q %v", want, r.code, r.body, r.header)
+		}
+	}
+	// fetch(url, {method: 'POST', body: 'Hello, world!'}): the stream is
+	// created by this first write.
+	id(post("/user/stream", "text/plain;charset=UTF-8", []byte("Hello, world!")), 0)
+	// POST /user/stream:click with JSON.
+	id(post("/user/stream:click", "application/json", []byte(`{"url": "https://pipet.io", "xpath": ["html", "body", "div", "a"]}`)), 1)
+	// curl -d 'Hello, world!' sends a form content type.
+	id(post("/user/stream", "application/x-www-form-urlencoded", []byte("Hello, world!")), 2)
+	// Forced timestamp: in the future is fine, earlier than the last is 409.
+	id(post("/user/stream", "text/plain", []byte("stamped"), "Timestamp", "4102444800000"), 3)
+	if r := post("/user/stream", "text/plain", []byte("late"), "Timestamp", "1677633286640"); r.code != 409 {
+		t.Fatalf("earlier timestamp: %d %s", r.code, r.body)
+	}
+	// At-most-once: [n] must be the next id.
+	if r := post("/user/stream[1]", "text/plain", []byte("dup")); r.code != 409 {
+		t.Fatalf("[1] when the next id is 4: %d %s", r.code, r.body)
+	}
+	id(post("/user/stream[4]", "text/plain", []byte("Hello, world!")), 4)
+	// Metadata: the header wins over the query parameter.
+	id(post("/user/stream?event-type=fromquery", "text/plain", []byte("x"), "Event-Type", "fromheader"), 5)
+	id(post("/user/stream?event-type=fromquery", "text/plain", []byte("y")), 6)
+	// Binary data.
+	id(post("/user/stream:blob", "application/octet-stream", []byte{0xff, 0x00, 0xfe}), 7)
+	for _, c := range []struct {
+		name    string
+		r       response
+		code    int
+		message string
+	}{
+		{"event type over 100", post("/user/stream", "text/plain", nil, "Event-Type", strings.Repeat("t", 101)), 400, "100"},
+		{"data over 100 KiB", post("/user/stream", "text/plain", make([]byte, 100<<10+1)), 413, "limit"},
+		{"bulk", post("/user/stream", "multipart/mixed; boundary=b", []byte("--b\n\nx\n--b--\n")), 415, "bulk"},
+		{"no key", ts.do("POST", "/user/stream", []byte("x")), 401, "Authorization"},
+		{"forbidden name", post("/user/this", "text/plain", []byte("x")), 400, "forbidden"},
+		{"bad path", post("/user/stream(", "text/plain", []byte("x")), 400, "at 13"},
+	} {
+		if c.r.code != c.code || !strings.Contains(c.r.errorText(t), c.message) {
+			t.Errorf("%s: %d %s, want %d mentioning %q", c.name, c.r.code, c.r.body, c.code, c.message)
+		}
+	}
+	// A topic takes Arrow, not Pipet events (yet).
+	ts.createDemo("demo/events")
+	if r := post("/demo/events", "application/json", []byte(`{}`)); r.code != 415 {
+		t.Fatalf("event into a topic: %d %s", r.code, r.body)
+	}
+
+	// Reads, as in the seed's responses.
+	get := func(path string, hdr ...string) response {
+		t.Helper()
+		r := ts.admin("GET", path, nil, hdr...)
+		if r.code != 200 {
+			t.Fatalf("GET %s: %d %s", path, r.code, r.body)
+		}
+		return r
+	}
+	var one map[string]any
+	get("/user/stream[0]").json(t, &one)
+	if one["id"] != 0.0 || one["event"] != "text/plain" || one["data"] != "Hello, world!" {
+		t.Fatalf("[0] = %v", one)
+	}
+	get("/user/stream[7]").json(t, &one)
+	if one["encoding"] != "base64" || one["data"] != "/wD+" {
+		t.Fatalf("binary event = %v", one)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(get("/user/stream[2]", "Accept", "text/csv").body)).ReadAll()
+	if err != nil || len(rows) != 2 || rows[1][2] != "application/x-www-form-urlencoded" || rows[1][3] != "Hello, world!" {
+		t.Fatalf("csv: %q %v", rows, err)
+	}
+	events := func(path string) []string {
+		var evs []map[string]any
+		get(path).json(t, &evs)
+		var out []string
+		for _, e := range evs {
+			out = append(out, strconv.Itoa(int(e["id"].(float64)))+":"+e["event"].(string))
+		}
+		return out
+	}
+	for path, want := range map[string]string{
+		"/user/stream?eventType=click":                          "[1:click]",
+		"/user/stream.eventType('click')":                       "[1:click]",
+		"/user/stream:click":                                    "[1:click]",
+		"/user/stream.eventType('text/plain').limit(2)":         "[0:text/plain 3:text/plain]",
+		"/user/stream?eventType=fromheader&eventType=fromquery": "[5:fromheader 6:fromquery]",
+		"/user/stream.eventType('click')?eventType=blob":        "[]",
+	} {
+		if got := strings.Join(events(path), " "); "["+got+"]" != want {
+			t.Errorf("GET %s: %s, want %s", path, got, want)
+		}
+	}
+	// The same after a flush, from Parquet, and through SQL.
+	if r := ts.admin("POST", "/_/flush", nil); r.code != 200 {
+		t.Fatal(r.code)
+	}
+	if got := strings.Join(events("/user/stream.eventType('text/plain').limit(2)"), " "); got != "0:text/plain 3:text/plain" {
+		t.Fatalf("after flush: %s", got)
+	}
+	r := ts.admin("POST", "/sql", []byte(`select _id, _event, _content_type, decode(_data) as data from "user"."stream" where _id < 2 order by _id`))
+	var sqlRows []map[string]any
+	r.json(t, &sqlRows)
+	if len(sqlRows) != 2 || sqlRows[0]["data"] != "Hello, world!" || sqlRows[1]["_event"] != "click" {
+		t.Fatalf("sql: %s", r.body)
+	}
+}
