@@ -14,6 +14,7 @@ FUZZ := \
 	./engine/jtd:FuzzParse \
 	./engine/jtd:FuzzValidate \
 	./server/path:FuzzParse \
+	./server:FuzzParseBulk \
 	./server/token:FuzzVerify \
 	./server/encode:FuzzAppendJSONUTF8
 

@@ -15,8 +15,10 @@ import (
 // kindEvents is the catalog kind of a stream of untyped events.
 const kindEvents = "events"
 
-// recEvent is the WAL record kind of one untyped event; its body is the
-// content type (uvarint length, bytes) followed by the data.
+// recEvent is the WAL record kind of untyped events appended together (one
+// request: a single event, or a bulk push that is all or nothing). Its body
+// is, per event: ts (uvarint), type, content type, data (each a uvarint
+// length and bytes). The header's ts is the first event's.
 const recEvent byte = 2
 
 // MaxEventBytes bounds an event's data (SPEC 4.2: 100 KiB).
@@ -47,88 +49,202 @@ type Event struct {
 // AppendEvent appends one untyped event to st and returns its id once it is
 // durable. The data is copied.
 func (e *Engine) AppendEvent(ctx context.Context, st *Stream, ev Event) (int64, error) {
-	if st.IsTopic() {
-		return 0, base.Errorf(base.ErrUnsupported, "stream %s is a topic: send it Arrow IPC batches (POST /ingest/{token})", st.label)
-	}
-	if e.log == nil {
-		return 0, base.Errorf(base.ErrForbidden, "engine: opened read-only")
-	}
-	if len(ev.Data) > MaxEventBytes {
-		return 0, base.Errorf(base.ErrTooLarge, "event data is %d bytes, over the limit of %d", len(ev.Data), MaxEventBytes)
-	}
-	if ev.Type == "" {
-		ev.Type = ev.ContentType
-	}
-	if err := e.log.Err(); err != nil {
+	ids, err := e.AppendEvents(ctx, st, []Event{ev})
+	if err != nil {
 		return 0, err
 	}
-	body := appendEventBody(nil, ev.ContentType, ev.Data)
-	if used := e.bufBytes.Load(); used+int64(len(body)) > e.opts.MemoryBudget {
+	return ids[0], nil
+}
+
+// AppendEvents appends events to st in order, all or nothing (one WAL
+// record), and returns their ids once they are durable. Only the first
+// event's Index is checked (at-most-once sending of the whole request);
+// every forced timestamp must be at least the one before it. The data is
+// copied.
+func (e *Engine) AppendEvents(ctx context.Context, st *Stream, evs []Event) ([]int64, error) {
+	if st.IsTopic() {
+		return nil, base.Errorf(base.ErrUnsupported, "stream %s is a topic: send it Arrow IPC batches (POST /ingest/{token})", st.label)
+	}
+	if e.log == nil {
+		return nil, base.Errorf(base.ErrForbidden, "engine: opened read-only")
+	}
+	if len(evs) == 0 {
+		return nil, base.Errorf(base.ErrInvalid, "no events to append")
+	}
+	size := 0
+	for i := range evs {
+		if len(evs[i].Data) > MaxEventBytes {
+			return nil, base.Errorf(base.ErrTooLarge, "event %d: data is %d bytes, over the limit of %d", i, len(evs[i].Data), MaxEventBytes)
+		}
+		if evs[i].Type == "" {
+			evs[i].Type = evs[i].ContentType
+		}
+		size += len(evs[i].Data) + len(evs[i].Type) + len(evs[i].ContentType) + 3*binary.MaxVarintLen64
+	}
+	if err := e.log.Err(); err != nil {
+		return nil, err
+	}
+	if used := e.bufBytes.Load(); used+int64(size) > e.opts.MemoryBudget {
 		e.kickFlush()
-		return 0, base.Retry(base.ErrOverCapacity, 250,
+		return nil, base.Retry(base.ErrOverCapacity, 250,
 			"memory budget full: %d of %d bytes buffered (memory_budget_bytes); flushing", used, e.opts.MemoryBudget)
 	}
-	d := e.decodeEvent(body)
 
 	var hdr [256]byte
 	st.mu.Lock()
-	if ev.Index >= 0 && ev.Index != st.nextID {
+	if first := evs[0].Index; first >= 0 && first != st.nextID {
 		next := st.nextID
 		st.mu.Unlock()
-		d.release()
-		return 0, base.Errorf(base.ErrConflict, "index [%d] is not the stream's next id %d", ev.Index, next)
+		return nil, base.Errorf(base.ErrConflict, "index [%d] is not the stream's next id %d", first, next)
 	}
-	ts := max(nowMs(e.opts.Now()), st.lastTS)
-	if ev.Forced {
-		if ev.TS < st.lastTS {
-			last := st.lastTS
-			st.mu.Unlock()
-			d.release()
-			return 0, base.Errorf(base.ErrConflict, "timestamp %d is before the stream's last timestamp %d", ev.TS, last)
+	// Timestamps, checked before anything is logged: all or nothing.
+	tss := make([]int64, len(evs))
+	last := st.lastTS
+	now := nowMs(e.opts.Now())
+	for i, ev := range evs {
+		if ev.Forced {
+			if ev.TS < last {
+				st.mu.Unlock()
+				return nil, base.Errorf(base.ErrConflict, "event %d: timestamp %d is before the stream's last timestamp %d", i, ev.TS, last)
+			}
+			tss[i] = ev.TS
+		} else {
+			tss[i] = max(now, last)
 		}
-		ts = ev.TS
+		last = tss[i]
 	}
-	r := walRecord{kind: recEvent, name: st.label, firstID: st.nextID, rows: 1, ts: ts, event: ev.Type}
+	body := make([]byte, 0, size)
+	for i, ev := range evs {
+		body = appendEvent(body, tss[i], ev.Type, ev.ContentType, ev.Data)
+	}
+	d, parsed, err := e.decodeEvents(body)
+	if err != nil {
+		st.mu.Unlock()
+		return nil, err
+	}
+	r := walRecord{kind: recEvent, name: st.label, firstID: st.nextID, rows: int64(len(evs)), ts: tss[0], event: evs[0].Type}
 	pos, err := e.log.AppendParts(r.appendHeader(hdr[:0]), d.body)
 	if err != nil {
 		st.mu.Unlock()
 		d.release()
-		return 0, err
+		return nil, err
 	}
-	id := st.nextID
-	e.pushLocked(st, d, id, ts, 0, ev.Type, pos)
+	first := st.nextID
+	e.pushEventsLocked(st, d, parsed, first, pos)
 	st.mu.Unlock()
 
 	if err := e.log.Wait(ctx, pos); err != nil {
-		return 0, err
+		return nil, err
 	}
-	st.markDurable(id + 1)
-	st.rowsIn.Add(1)
-	st.bytesIn.Add(int64(len(ev.Data)))
-	st.rowsCounter.Inc()
-	st.bytesCounter.Add(float64(len(ev.Data)))
+	n := int64(len(evs))
+	st.markDurable(first + n)
+	st.rowsIn.Add(n)
+	st.bytesIn.Add(int64(size))
+	st.rowsCounter.Add(float64(n))
+	st.bytesCounter.Add(float64(size))
 	if st.needsFlush(e.opts.Flush, e.opts.Now()) {
 		e.kickFlush()
 	}
-	return id, nil
+	ids := make([]int64, n)
+	for i := range ids {
+		ids[i] = first + int64(i)
+	}
+	return ids, nil
 }
 
-func appendEventBody(dst []byte, contentType string, data []byte) []byte {
+func appendEvent(dst []byte, ts int64, typ, contentType string, data []byte) []byte {
+	dst = binary.AppendUvarint(dst, uint64(ts))
+	dst = binary.AppendUvarint(dst, uint64(len(typ)))
+	dst = append(dst, typ...)
 	dst = binary.AppendUvarint(dst, uint64(len(contentType)))
 	dst = append(dst, contentType...)
+	dst = binary.AppendUvarint(dst, uint64(len(data)))
 	return append(dst, data...)
 }
 
-// decodeEvent copies an event body (see recEvent) into the arena and makes
-// its one-row payload record, pointing into the copy.
-func (e *Engine) decodeEvent(body []byte) *decoded {
+// parsedEvent is one event of a recEvent body: its ts and type, and its row
+// (content type and data) as batch i of the decoded body.
+type parsedEvent struct {
+	ts  int64
+	typ string
+}
+
+// decodeEvents copies a recEvent body into the arena and makes one
+// one-row payload record per event, pointing into the copy. A malformed
+// body (only possible from a damaged log) is an error.
+func (e *Engine) decodeEvents(body []byte) (*decoded, []parsedEvent, error) {
 	cp, ch := e.arena.copyIn(body)
-	n, k := binary.Uvarint(cp)
-	ct, data := cp[k:k+int(n)], cp[k+int(n):]
-	rec := array.NewRecordBatch(eventsPayload, []arrow.Array{
-		oneValue(arrow.BinaryTypes.String, ct), oneValue(arrow.BinaryTypes.Binary, data),
-	}, 1)
-	return &decoded{batches: []arrow.RecordBatch{rec}, rows: 1, body: cp, chunk: ch, bytes: int64(len(body))}
+	d := &decoded{body: cp, chunk: ch, bytes: int64(len(body))}
+	var evs []parsedEvent
+	b := cp
+	next := func() ([]byte, bool) {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || n > uint64(len(b)-k) {
+			return nil, false
+		}
+		v := b[k : k+int(n)]
+		b = b[k+int(n):]
+		return v, true
+	}
+	for len(b) > 0 {
+		ts, k := binary.Uvarint(b)
+		if k <= 0 {
+			d.release()
+			return nil, nil, fmt.Errorf("bad event timestamp")
+		}
+		b = b[k:]
+		typ, ok1 := next()
+		ct, ok2 := next()
+		data, ok3 := next()
+		if !ok1 || !ok2 || !ok3 {
+			d.release()
+			return nil, nil, fmt.Errorf("bad event %d", len(evs))
+		}
+		d.batches = append(d.batches, array.NewRecordBatch(eventsPayload, []arrow.Array{
+			oneValue(arrow.BinaryTypes.String, ct), oneValue(arrow.BinaryTypes.Binary, data),
+		}, 1))
+		d.rows++
+		evs = append(evs, parsedEvent{ts: int64(ts), typ: string(typ)})
+	}
+	return d, evs, nil
+}
+
+// pushEventsLocked is pushLocked for events: each has its own ts and type.
+// REQUIRES: st.mu held.
+func (e *Engine) pushEventsLocked(st *Stream, d *decoded, evs []parsedEvent, first int64, pos wal.Pos) {
+	recs := d.batches
+	for i, rec := range recs {
+		one := &decoded{batches: []arrow.RecordBatch{rec}, rows: 1}
+		if i == 0 {
+			one.chunk, one.bytes = d.chunk, d.bytes
+		} else {
+			d.chunk.refs.Add(1)
+			one.chunk = d.chunk
+		}
+		e.pushLocked(st, one, first+int64(i), evs[i].ts, 0, evs[i].typ, pos)
+	}
+	d.batches, d.chunk = nil, nil
+}
+
+// replayEvent is replayRecord for a recEvent record.
+func (e *Engine) replayEvent(st *Stream, pos wal.Pos, r *walRecord) error {
+	if st.IsTopic() {
+		return base.Errorf(base.ErrCorrupt, "engine: wal: event record at %d:%d for topic %s", pos.File, pos.Offset, st.label)
+	}
+	d, evs, err := e.decodeEvents(r.body)
+	if err != nil {
+		return base.Errorf(base.ErrCorrupt, "engine: wal: event record at %d:%d: %w", pos.File, pos.Offset, err)
+	}
+	if int64(len(evs)) != r.rows {
+		d.release()
+		return base.Errorf(base.ErrCorrupt, "engine: wal: event record at %d:%d has %d events, header says %d",
+			pos.File, pos.Offset, len(evs), r.rows)
+	}
+	st.mu.Lock()
+	e.pushEventsLocked(st, d, evs, r.firstID, pos)
+	st.durable = st.nextID
+	st.mu.Unlock()
+	return nil
 }
 
 // oneValue is a one-row utf8 or binary array over v (no copy).
@@ -137,29 +253,4 @@ func oneValue(t arrow.DataType, v []byte) arrow.Array {
 	data := array.NewData(t, 1, []*memory.Buffer{nil, memory.NewBufferBytes(offsets), memory.NewBufferBytes(v)}, nil, 0, 0)
 	defer data.Release()
 	return array.MakeFromData(data)
-}
-
-// validEventBody checks a logged event body before replay decodes it.
-func validEventBody(b []byte) error {
-	n, k := binary.Uvarint(b)
-	if k <= 0 || n > uint64(len(b)-k) {
-		return fmt.Errorf("bad content type length")
-	}
-	return nil
-}
-
-// replayEvent is replayRecord for a recEvent record.
-func (e *Engine) replayEvent(st *Stream, pos wal.Pos, r *walRecord) error {
-	if st.IsTopic() || r.rows != 1 {
-		return base.Errorf(base.ErrCorrupt, "engine: wal: event record at %d:%d for %s (%d rows)", pos.File, pos.Offset, st.label, r.rows)
-	}
-	if err := validEventBody(r.body); err != nil {
-		return base.Errorf(base.ErrCorrupt, "engine: wal: event record at %d:%d: %w", pos.File, pos.Offset, err)
-	}
-	d := e.decodeEvent(r.body)
-	st.mu.Lock()
-	e.pushLocked(st, d, r.firstID, r.ts, r.tenant, r.event, pos)
-	st.durable = st.nextID
-	st.mu.Unlock()
-	return nil
 }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"bytes"
-	"mime"
 	"strconv"
 	"strings"
 
@@ -13,11 +12,13 @@ import (
 )
 
 // postEvent is POST /{account}/{stream}[:type][[n]] (SPEC 4.2): the body is
-// one untyped event. Metadata comes from the path's :type, else the
-// Event-Type header, else the event-type query parameter, else the media
-// type; the timestamp from the Timestamp header, else the timestamp query
-// parameter. The stream is created at its first write. The answer is the
-// new id, as a JSON number.
+// one untyped event, or, as multipart of any subtype but form-data and
+// alternative, a bulk push of one event per part, all or nothing. Metadata
+// comes from the path's :type, else the Event-Type header, else the
+// event-type query parameter, else the media type (a part's own headers
+// come first); the timestamp from the Timestamp header, else the timestamp
+// query parameter. The stream is created at its first write. The answer is
+// the new id as a JSON number, or the array of ids of a bulk push.
 func (s *Server) postEvent(ctx *fasthttp.RequestCtx) {
 	p, err := path.Parse(string(ctx.Path()))
 	if err != nil {
@@ -32,32 +33,24 @@ func (s *Server) postEvent(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	body := ctx.Request.Body()
-	if len(body) > engine.MaxEventBytes {
-		s.writeError(ctx, base.Errorf(base.ErrTooLarge, "event data is %d bytes, over the limit of %d (SPEC 4.2)", len(body), engine.MaxEventBytes))
-		return
-	}
 	ct := strings.TrimSpace(string(ctx.Request.Header.ContentType()))
 	if ct == "" {
 		ct = "application/octet-stream"
 	}
-	media := strings.ToLower(ct)
-	if mt, _, err := mime.ParseMediaType(ct); err == nil {
-		media = mt
-	}
-	if strings.HasPrefix(media, "multipart/") && media != "multipart/form-data" && media != "multipart/alternative" {
-		s.writeError(ctx, base.Errorf(base.ErrUnsupported, "bulk push (%s) is not served yet: send one event per request", media))
+	if len(body) > engine.MaxEventBytes && !isBulk(mediaType(ct)) {
+		s.writeError(ctx, base.Errorf(base.ErrTooLarge, "event data is %d bytes, over the limit of %d (SPEC 4.2)", len(body), engine.MaxEventBytes))
 		return
 	}
+	media := mediaType(ct)
 	typ := p.Type
 	if typ == "" {
 		typ = firstNonEmpty(ctx.Request.Header.Peek("Event-Type"), ctx.QueryArgs().Peek("event-type"))
 	}
-	if typ == "" {
-		typ = media
-	}
-	if err := path.ValidateEventType(typ); err != nil {
-		s.writeError(ctx, err)
-		return
+	if typ != "" {
+		if err := path.ValidateEventType(typ); err != nil {
+			s.writeError(ctx, err)
+			return
+		}
 	}
 	ev := engine.Event{ContentType: ct, Type: typ, Data: body, Index: p.Index}
 	if v := firstNonEmpty(ctx.Request.Header.Peek("Timestamp"), ctx.QueryArgs().Peek("timestamp")); v != "" {
@@ -81,6 +74,36 @@ func (s *Server) postEvent(ctx *fasthttp.RequestCtx) {
 		s.writeError(ctx, base.Errorf(base.ErrUnsupported,
 			"stream %s is a topic: POST Arrow IPC batches to /ingest/{token} (JSON rows for topics are not served yet)", name))
 		return
+	}
+	if isBulk(media) {
+		evs, err := parseBulk(ct, body, ev)
+		if err != nil {
+			s.writeError(ctx, err)
+			return
+		}
+		evs[0].Index = p.Index
+		ids, err := s.eng.AppendEvents(ctx, st, evs)
+		if err != nil {
+			s.writeError(ctx, err)
+			return
+		}
+		b := append(ctx.Response.Body()[:0], '[')
+		for i, id := range ids {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendInt(b, id, 10)
+		}
+		ctx.SetContentType("application/json")
+		ctx.SetBody(append(b, ']'))
+		return
+	}
+	if ev.Type == "" {
+		ev.Type = media
+		if err := path.ValidateEventType(ev.Type); err != nil {
+			s.writeError(ctx, err)
+			return
+		}
 	}
 	id, err := s.eng.AppendEvent(ctx, st, ev)
 	if err != nil {
