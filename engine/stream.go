@@ -32,6 +32,7 @@ type Stream struct {
 	nextID   int64 // REQUIRES: mu. The id of the next event appended.
 	lastTS   int64 // REQUIRES: mu. The largest _ts given so far (ms).
 	durable  int64 // REQUIRES: mu. Every id below it is durable in the WAL.
+	changed  chan struct{} // REQUIRES: mu. Closed (and dropped) when durable moves.
 	batches  []*Batch
 	bufRows  int64
 	bufBytes int64
@@ -141,11 +142,29 @@ func (snap *Snapshot) Release() {
 	snap.Tail = nil
 }
 
-// markDurable records that every id below next is durable.
+// markDurable records that every id below next is durable, and wakes the
+// subscribers waiting on Changed.
 func (s *Stream) markDurable(next int64) {
 	s.mu.Lock()
 	if next > s.durable {
 		s.durable = next
+		if s.changed != nil {
+			close(s.changed)
+			s.changed = nil
+		}
 	}
 	s.mu.Unlock()
+}
+
+// Changed returns a channel that is closed when new events become durable
+// (visible). Subscribers wait on it and then read from a Snapshot at their
+// own pace: a writer only ever closes a channel, so no subscriber can slow
+// it down.
+func (s *Stream) Changed() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.changed == nil {
+		s.changed = make(chan struct{})
+	}
+	return s.changed
 }

@@ -83,6 +83,11 @@ func (s *Server) stream(ctx *fasthttp.RequestCtx) {
 	if single {
 		r.Limit = 1
 	}
+	if accept := ctx.Request.Header.Peek("Accept"); encode.WantsEventStream(accept) && !single {
+		explicit := ctx.QueryArgs().Peek("from") != nil || sel.From > 0
+		s.subscribe(ctx, st, r, string(ctx.QueryArgs().Peek("data")) == "true", explicit)
+		return
+	}
 	f, ok := encode.Negotiate(ctx.Request.Header.Peek("Accept"))
 	if !ok {
 		s.writeError(ctx, base.Errorf(base.ErrInvalid, "Accept %q: this endpoint answers application/json, application/x-ndjson, text/csv or %s",

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"runtime/debug"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -52,6 +53,9 @@ type Server struct {
 	http    *fasthttp.Server
 	metrics *httpMetrics
 	ready   atomic.Bool
+
+	closing   chan struct{} // closed by Shutdown: ends live subscriptions
+	closeOnce sync.Once
 }
 
 // New returns a Server; call Serve to start it.
@@ -77,7 +81,7 @@ func New(opts Options) (*Server, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Server{opts: opts, eng: opts.Engine, log: opts.Logger}
+	s := &Server{opts: opts, eng: opts.Engine, log: opts.Logger, closing: make(chan struct{})}
 	s.keys.Store(opts.Keys)
 	m, err := newHTTPMetrics(opts.Registry)
 	if err != nil {
@@ -112,6 +116,7 @@ func (s *Server) Serve(ln net.Listener) error { return s.http.Serve(ln) }
 // Shutdown stops accepting connections and waits for in-flight requests.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.ready.Store(false)
+	s.closeOnce.Do(func() { close(s.closing) })
 	return s.http.ShutdownWithContext(ctx)
 }
 
