@@ -94,6 +94,10 @@ func (e *Engine) AppendArrow(ctx context.Context, st *Stream, body []byte, tenan
 	if err != nil {
 		return Appended{}, err
 	}
+	if err := st.admit(d.rows, int64(len(body)), e.opts.Now()); err != nil {
+		d.release()
+		return Appended{}, err
+	}
 	if d.rows == 0 {
 		d.release()
 		st.mu.Lock()

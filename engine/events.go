@@ -84,6 +84,9 @@ func (e *Engine) AppendEvents(ctx context.Context, st *Stream, evs []Event) ([]i
 	if err := e.log.Err(); err != nil {
 		return nil, err
 	}
+	if err := st.admit(int64(len(evs)), int64(size), e.opts.Now()); err != nil {
+		return nil, err
+	}
 	if used := e.bufBytes.Load(); used+int64(size) > e.opts.MemoryBudget {
 		e.kickFlush()
 		return nil, base.Retry(base.ErrOverCapacity, 250,

@@ -29,9 +29,9 @@ type Stream struct {
 	flushRW sync.RWMutex
 
 	mu       sync.Mutex
-	nextID   int64 // REQUIRES: mu. The id of the next event appended.
-	lastTS   int64 // REQUIRES: mu. The largest _ts given so far (ms).
-	durable  int64 // REQUIRES: mu. Every id below it is durable in the WAL.
+	nextID   int64         // REQUIRES: mu. The id of the next event appended.
+	lastTS   int64         // REQUIRES: mu. The largest _ts given so far (ms).
+	durable  int64         // REQUIRES: mu. Every id below it is durable in the WAL.
 	changed  chan struct{} // REQUIRES: mu. Closed (and dropped) when durable moves.
 	batches  []*Batch
 	bufRows  int64
@@ -50,6 +50,7 @@ type Stream struct {
 	rowsIn    atomic.Int64
 	bytesIn   atomic.Int64
 	retention atomic.Int64 // a time.Duration; 0: keep segments forever
+	limit     limiter
 	// The stream's children of the engine's per-stream counters, looked
 	// up once rather than per append.
 	rowsCounter  prometheus.Counter

@@ -2,7 +2,10 @@ package server
 
 import (
 	"bytes"
+
 	"encoding/csv"
+	"github.com/ducktail/ducktail/base"
+	"github.com/ducktail/ducktail/engine"
 	"strconv"
 	"strings"
 	"testing"
@@ -157,5 +160,48 @@ func TestPipetEvents(t *testing.T) {
 	r.json(t, &sqlRows)
 	if len(sqlRows) != 2 || sqlRows[0]["data"] != "Hello, world!" || sqlRows[1]["_event"] != "click" {
 		t.Fatalf("sql: %s", r.body)
+	}
+}
+
+// TestRateLimited: over a stream's rate limit, writes get 429 with the
+// retry hints of SPEC 4, as JSON and headers, for events and Arrow alike.
+func TestRateLimited(t *testing.T) {
+	ts := startServer(t)
+	key := []string{"Authorization", "Bearer " + testAdminKey, "Content-Type", "text/plain"}
+	if r := ts.do("POST", "/user/limited", []byte("x"), key...); r.code != 200 {
+		t.Fatal(r.code)
+	}
+	st, err := ts.eng.Stream(base.StreamName{Account: "user", Name: "limited"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.SetRateLimit(engine.RateLimit{EventsPerSecond: 2})
+	var limited response
+	for i := 0; i < 10; i++ {
+		if r := ts.do("POST", "/user/limited", []byte("x"), key...); r.code == 429 {
+			limited = r
+			break
+		}
+	}
+	if limited.code != 429 {
+		t.Fatal("10 events at once were not limited to 2/s")
+	}
+	var body struct {
+		Error        string `json:"error"`
+		RetryAfterMs int64  `json:"retry_after_ms"`
+	}
+	limited.json(t, &body)
+	if body.RetryAfterMs <= 0 || body.RetryAfterMs > 1000 || !strings.Contains(body.Error, "rate limit") ||
+		limited.header.Get("X-Retry-After-Ms") != strconv.FormatInt(body.RetryAfterMs, 10) || limited.header.Get("Retry-After") != "1" {
+		t.Fatalf("429: %s %v", limited.body, limited.header)
+	}
+	tok := ts.createDemo("demo/events")
+	demo, _ := ts.eng.Stream(base.StreamName{Account: "demo", Name: "events"})
+	demo.SetRateLimit(engine.RateLimit{BytesPerSecond: 1000})
+	if r := ts.ingest(tok, demoBatch(t, 100, 0)); r.code != 200 {
+		t.Fatalf("first Arrow batch: %d %s", r.code, r.body) // admitted when the bucket is full
+	}
+	if r := ts.ingest(tok, demoBatch(t, 100, 0)); r.code != 429 || r.header.Get("X-Retry-After-Ms") == "" {
+		t.Fatalf("second Arrow batch over 1000 bytes/s: %d %s", r.code, r.body)
 	}
 }

@@ -66,7 +66,10 @@ type StreamConfig struct {
 	Name      string `yaml:"name"`
 	Factory   bool   `yaml:"factory"`
 	Public    string `yaml:"public"`
-	RateLimit string `yaml:"rate_limit"`
+	RateLimit *struct {
+		EventsPerSecond float64 `yaml:"events_per_second"`
+		BytesPerSecond  float64 `yaml:"bytes_per_second"`
+	} `yaml:"rate_limit"`
 	Retention string `yaml:"retention"`
 	Schema    *struct {
 		Fields []schema.Field `yaml:"fields"`
@@ -213,12 +216,13 @@ func (c *Config) validate() error {
 			bad("streams[%d].name: %s is listed twice", i, s.Name)
 		}
 		seen[s.Name] = true
-		if s.Schema == nil {
-			bad("streams[%d] (%s): only streams with a schema (topics) are supported in this build", i, s.Name)
-			continue
+		if s.Schema != nil {
+			if _, err := schema.FromFields(s.Schema.Fields); err != nil {
+				bad("streams[%d].schema (%s): %v", i, s.Name, err)
+			}
 		}
-		if _, err := schema.FromFields(s.Schema.Fields); err != nil {
-			bad("streams[%d].schema (%s): %v", i, s.Name, err)
+		if l := s.RateLimit; l != nil && (l.EventsPerSecond < 0 || l.BytesPerSecond < 0) {
+			bad("streams[%d].rate_limit (%s): rates must not be negative", i, s.Name)
 		}
 		if _, err := parseRetention(s.Retention); err != nil {
 			bad("streams[%d].retention (%s): %v", i, s.Name, err)

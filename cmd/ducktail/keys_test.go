@@ -79,3 +79,27 @@ func TestParseRetention(t *testing.T) {
 		t.Fatalf("bad retention in config: %v", err)
 	}
 }
+
+func TestConfigStreams(t *testing.T) {
+	cfg, err := parseConfig([]byte(`
+streams:
+  - name: user/stream
+    rate_limit: {events_per_second: 100, bytes_per_second: 1048576}
+  - name: demo/events
+    schema: {fields: [{name: x, type: int64}]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Streams[0].Schema != nil || cfg.Streams[0].RateLimit.EventsPerSecond != 100 || cfg.Streams[1].Schema == nil {
+		t.Fatalf("streams: %+v", cfg.Streams)
+	}
+	if _, err := parseConfig([]byte("streams:\n  - name: a/b\n    rate_limit: {events_per_second: -1}\n")); err == nil ||
+		!strings.Contains(err.Error(), "streams[0].rate_limit") {
+		t.Fatalf("negative rate: %v", err)
+	}
+	if _, err := parseConfig([]byte("streams:\n  - name: a/b\n    rate_limit: {events: 1}\n")); err == nil ||
+		!strings.Contains(err.Error(), `unknown key "events"`) {
+		t.Fatalf("unknown rate_limit key: %v", err)
+	}
+}

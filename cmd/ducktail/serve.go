@@ -64,10 +64,8 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		return err
 	}
 	for i, s := range cfg.Streams {
-		for key, v := range map[string]string{"public": s.Public, "rate_limit": s.RateLimit} {
-			if v != "" {
-				log.Warn("config key is not enforced by this build yet", "key", fmt.Sprintf("streams[%d].%s", i, key))
-			}
+		if s.Public != "" {
+			log.Warn("config key is not enforced by this build yet", "key", fmt.Sprintf("streams[%d].public", i))
 		}
 	}
 	if cfg.Durability == "buffered" {
@@ -95,17 +93,25 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	}
 	for _, s := range cfg.Streams {
 		name, _ := base.ParseStreamName(s.Name)
-		payload, err := schema.FromFields(s.Schema.Fields)
 		var st *engine.Stream
-		if err == nil {
-			st, err = eng.CreateTopic(ctx, name, payload)
-		}
-		if err != nil {
+		if s.Schema != nil {
+			payload, err := schema.FromFields(s.Schema.Fields)
+			if err == nil {
+				st, err = eng.CreateTopic(ctx, name, payload)
+			}
+			if err != nil {
+				closeEngine()
+				return fmt.Errorf("stream %s: %w", s.Name, err)
+			}
+		} else if st, err = eng.CreateEventStream(ctx, name); err != nil {
 			closeEngine()
 			return fmt.Errorf("stream %s: %w", s.Name, err)
 		}
 		retention, _ := parseRetention(s.Retention) // validated with the config
 		st.SetRetention(retention)
+		if l := s.RateLimit; l != nil {
+			st.SetRateLimit(engine.RateLimit{EventsPerSecond: l.EventsPerSecond, BytesPerSecond: l.BytesPerSecond})
+		}
 	}
 	// SQL may read the segments and nothing else of the data dir: the keys
 	// live there too.
@@ -151,6 +157,9 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	fmt.Fprintf(stdout, "ducktail %s listening on %s (%s, durability %s)\n", version, addr, where, cfg.Durability)
 	fmt.Fprintf(stdout, "admin key: in %s (send as Authorization: Bearer <key>)\n", adminKeyWhere(cfg))
 	for _, s := range cfg.Streams {
+		if s.Schema == nil {
+			continue // Pipet streams take events, not ingest tokens
+		}
 		name, _ := base.ParseStreamName(s.Name)
 		c, _ := server.MintClaims(engine.TopicID(name), "", 0, "720h", time.Now())
 		fmt.Fprintf(stdout, "ingest token for %s (30 days): %s\n", name, keys.Mint(c))
