@@ -86,6 +86,8 @@ func (s *Server) adminAPI(ctx *fasthttp.RequestCtx, path []byte) {
 		// Go's profiler, for operators: the admin key was checked.
 		ctx.URI().SetPath("/debug/pprof/" + strings.TrimPrefix(p, "debug/pprof/"))
 		pprofhandler.PprofHandler(ctx)
+	case p == "keys" || strings.HasPrefix(p, "keys/") || (strings.HasPrefix(p, "streams/") && strings.HasSuffix(p, "/keys")):
+		s.keysAPI(ctx, p, m)
 	case p == "flush" && m == fasthttp.MethodPost:
 		if err := s.eng.Flush(ctx); err != nil {
 			s.writeError(ctx, err)
@@ -180,6 +182,62 @@ func (s *Server) mintToken(ctx *fasthttp.RequestCtx) {
 		out["expires_at"] = claims.ExpiresAt
 	}
 	writeJSON(ctx, fasthttp.StatusOK, out)
+}
+
+// keysAPI serves the access keys (the admin key was checked):
+//
+//	POST   /_/keys {"account", "stream", "rights"}  an API key (the secret is shown once)
+//	GET    /_/keys                                  the keys, without secrets
+//	DELETE /_/keys/{id}                             revoke an API key or stream key
+//	POST   /_/streams/{account}/{stream}/keys       a stream key for signatures
+func (s *Server) keysAPI(ctx *fasthttp.RequestCtx, p, m string) {
+	acc := s.opts.Access
+	if acc == nil {
+		s.writeError(ctx, base.Errorf(base.ErrNotFound, "access keys are not configured on this server"))
+		return
+	}
+	switch {
+	case p == "keys" && m == fasthttp.MethodPost:
+		var req struct {
+			Account string `json:"account"`
+			Stream  string `json:"stream"`
+			Rights  string `json:"rights"`
+		}
+		if err := decodeBody(ctx, &req, `key: body must be JSON {"account", "stream", "rights"}`); err != nil {
+			s.writeError(ctx, err)
+			return
+		}
+		k, secret, err := acc.CreateAPIKey(req.Account, req.Stream, req.Rights)
+		if err != nil {
+			s.writeError(ctx, err)
+			return
+		}
+		writeJSON(ctx, fasthttp.StatusCreated, map[string]string{
+			"id": k.ID, "key": secret, "account": k.Account, "stream": k.Stream, "rights": k.Rights})
+	case p == "keys" && m == fasthttp.MethodGet:
+		api, sk := acc.List()
+		writeJSON(ctx, fasthttp.StatusOK, map[string]any{"api_keys": api, "stream_keys": sk})
+	case strings.HasPrefix(p, "keys/") && m == fasthttp.MethodDelete:
+		if err := acc.Delete(strings.TrimPrefix(p, "keys/")); err != nil {
+			s.writeError(ctx, err)
+			return
+		}
+		writeJSON(ctx, fasthttp.StatusOK, map[string]bool{"deleted": true})
+	case strings.HasPrefix(p, "streams/") && m == fasthttp.MethodPost:
+		name, err := base.ParseStreamName(strings.TrimSuffix(strings.TrimPrefix(p, "streams/"), "/keys"))
+		if err != nil {
+			s.writeError(ctx, err)
+			return
+		}
+		k, err := acc.CreateStreamKey(name)
+		if err != nil {
+			s.writeError(ctx, err)
+			return
+		}
+		writeJSON(ctx, fasthttp.StatusCreated, map[string]string{"key_id": k.ID, "secret": k.Secret, "stream": k.Stream})
+	default:
+		s.writeError(ctx, base.Errorf(base.ErrNotFound, "no admin endpoint %s /_/%s", m, p))
+	}
 }
 
 // MintClaims builds token claims from user-facing options: ttl is a Go

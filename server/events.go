@@ -7,6 +7,7 @@ import (
 
 	"github.com/ducktail/ducktail/base"
 	"github.com/ducktail/ducktail/engine"
+	"github.com/ducktail/ducktail/server/access"
 	"github.com/ducktail/ducktail/server/path"
 	"github.com/valyala/fasthttp"
 )
@@ -29,7 +30,8 @@ func (s *Server) postEvent(ctx *fasthttp.RequestCtx) {
 		s.writeError(ctx, base.Errorf(base.ErrNotFound, "%s: substreams, reducers, logs and pipes are not served yet", p))
 		return
 	}
-	if !s.admin(ctx) {
+	name := base.StreamName{Account: p.Account, Name: p.Stream}
+	if !s.authorize(ctx, name, access.Write) {
 		return
 	}
 	body := ctx.Request.Body()
@@ -61,7 +63,6 @@ func (s *Server) postEvent(ctx *fasthttp.RequestCtx) {
 		}
 		ev.TS, ev.Forced = ts, true
 	}
-	name := base.StreamName{Account: p.Account, Name: p.Stream}
 	st, err := s.eng.Stream(name)
 	if err != nil {
 		// A stream comes into existence at its first write (SPEC 4.2).

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/ducktail/ducktail/server/access"
+	"github.com/ducktail/ducktail/storage/vfs"
 	"io"
 	"log/slog"
 	"net"
@@ -69,6 +71,11 @@ func startServerAt(t *testing.T, dir string, opts ...serverOption) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	acc, err := access.Open(vfs.OS{}, filepath.Join(dir, "access.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	so.Access = acc
 	so.Engine = eng
 	so.SQL = query.NewSQL(eng, db)
 	srv, err := New(so)

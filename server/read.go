@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/ducktail/ducktail/base"
 	"github.com/ducktail/ducktail/query"
+	"github.com/ducktail/ducktail/server/access"
 	"github.com/ducktail/ducktail/server/encode"
 	"github.com/ducktail/ducktail/server/path"
 	"github.com/valyala/fasthttp"
@@ -34,10 +35,10 @@ func (s *Server) stream(ctx *fasthttp.RequestCtx) {
 		s.writeError(ctx, base.Errorf(base.ErrNotFound, "%s: substreams, reducers, logs and pipes are not served yet", p))
 		return
 	}
-	if !s.method(ctx, fasthttp.MethodGet) || !s.admin(ctx) {
+	name := base.StreamName{Account: p.Account, Name: p.Stream}
+	if !s.method(ctx, fasthttp.MethodGet) || !s.authorize(ctx, name, access.Read) {
 		return
 	}
-	name := base.StreamName{Account: p.Account, Name: p.Stream}
 	st, err := s.eng.Stream(name)
 	if err != nil {
 		s.writeError(ctx, err)

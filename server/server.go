@@ -15,6 +15,7 @@ import (
 	"github.com/ducktail/ducktail/base"
 	"github.com/ducktail/ducktail/engine"
 	"github.com/ducktail/ducktail/query"
+	"github.com/ducktail/ducktail/server/access"
 	"github.com/ducktail/ducktail/server/token"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/valyala/fasthttp"
@@ -27,8 +28,12 @@ type Options struct {
 	SQL *query.SQL
 	// Keys mint and verify ingest tokens.
 	Keys *token.Keys
-	// AdminKey authorises /sql and /_/ as "Authorization: Bearer <key>".
+	// AdminKey authorises /sql and /_/ as "Authorization: Bearer <key>",
+	// and every stream.
 	AdminKey string
+	// Access holds API keys, stream keys and public streams. Nil: only the
+	// admin key opens streams.
+	Access *access.Store
 	// MaxIngestBytes is http_ingestion.max_request_bytes. Default 128 KiB.
 	MaxIngestBytes int
 	// MaxBodyBytes bounds any request body; a larger declared Content-Length
@@ -231,18 +236,81 @@ func (s *Server) method(ctx *fasthttp.RequestCtx, want string) bool {
 	return false
 }
 
-// admin checks the admin key, in constant time, and answers 401 without it.
+// admin checks the admin key, in constant time: 401 without a valid key,
+// 403 for a valid API key (it does not open the admin API or SQL).
 func (s *Server) admin(ctx *fasthttp.RequestCtx) bool {
 	key, ok := bearer(ctx)
 	if !ok {
 		s.writeError(ctx, base.Errorf(base.ErrUnauthorized, "missing Authorization: Bearer <admin key>"))
 		return false
 	}
-	if s.opts.AdminKey == "" || subtle.ConstantTimeCompare(key, []byte(s.opts.AdminKey)) != 1 {
-		s.writeError(ctx, base.Errorf(base.ErrUnauthorized, "the bearer key is not valid"))
+	if s.isAdmin(key) {
+		return true
+	}
+	if s.opts.Access != nil && s.opts.Access.IsAPIKey(key) {
+		s.writeError(ctx, base.Errorf(base.ErrForbidden, "this needs the admin key; API keys open streams only"))
 		return false
 	}
-	return true
+	s.writeError(ctx, base.Errorf(base.ErrUnauthorized, "the bearer key is not valid"))
+	return false
+}
+
+func (s *Server) isAdmin(key []byte) bool {
+	return s.opts.AdminKey != "" && subtle.ConstantTimeCompare(key, []byte(s.opts.AdminKey)) == 1
+}
+
+// authorize checks that the request may do r on the stream name (SPEC 4.2):
+// the admin key, an API key with the right, a public stream, or, to write,
+// a stream key's signature in a Signature header or the key and signature
+// query parameters. It answers 401 without valid credentials and 403 for
+// valid credentials without the right.
+func (s *Server) authorize(ctx *fasthttp.RequestCtx, name base.StreamName, r access.Right) bool {
+	acc := s.opts.Access
+	if key, ok := bearer(ctx); ok {
+		if s.isAdmin(key) {
+			return true
+		}
+		if acc == nil {
+			s.writeError(ctx, base.Errorf(base.ErrUnauthorized, "the bearer key is not valid"))
+			return false
+		}
+		if err := acc.CheckAPIKey(key, name, r); err != nil {
+			s.writeError(ctx, err)
+			return false
+		}
+		return true
+	}
+	if acc != nil && acc.Public(name, r) {
+		return true
+	}
+	if acc != nil && r == access.Write {
+		keyID, sig := "", ""
+		if h := ctx.Request.Header.Peek("Signature"); len(h) > 0 {
+			var err error
+			if keyID, sig, err = access.ParseSignatureHeader(string(h)); err != nil {
+				s.writeError(ctx, err)
+				return false
+			}
+		} else if q := ctx.QueryArgs().Peek("signature"); len(q) > 0 {
+			keyID, sig = string(ctx.QueryArgs().Peek("key")), string(q)
+		}
+		if sig != "" {
+			// The signed target is the path; the client may have signed it as
+			// sent or decoded.
+			err := acc.CheckSignature(name, keyID, string(ctx.Method()), string(ctx.Path()), sig)
+			if err != nil {
+				err = acc.CheckSignature(name, keyID, string(ctx.Method()), string(ctx.URI().PathOriginal()), sig)
+			}
+			if err != nil {
+				s.writeError(ctx, err)
+				return false
+			}
+			return true
+		}
+	}
+	s.writeError(ctx, base.Errorf(base.ErrUnauthorized,
+		"missing credentials for %s: Authorization: Bearer <key>, or a stream key's Signature", name))
+	return false
 }
 
 func bearer(ctx *fasthttp.RequestCtx) ([]byte, bool) {

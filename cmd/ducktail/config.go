@@ -14,6 +14,7 @@ import (
 	"github.com/ducktail/ducktail/base"
 	"github.com/ducktail/ducktail/engine"
 	"github.com/ducktail/ducktail/engine/schema"
+	"github.com/ducktail/ducktail/server/access"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -220,6 +221,9 @@ func (c *Config) validate() error {
 			if _, err := schema.FromFields(s.Schema.Fields); err != nil {
 				bad("streams[%d].schema (%s): %v", i, s.Name, err)
 			}
+		}
+		if err := access.ParsePublic(s.Public); err != nil {
+			bad("streams[%d].public (%s): %v", i, s.Name, err)
 		}
 		if l := s.RateLimit; l != nil && (l.EventsPerSecond < 0 || l.BytesPerSecond < 0) {
 			bad("streams[%d].rate_limit (%s): rates must not be negative", i, s.Name)

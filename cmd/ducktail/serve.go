@@ -18,6 +18,8 @@ import (
 	"github.com/ducktail/ducktail/query"
 	"github.com/ducktail/ducktail/query/sqlengine"
 	"github.com/ducktail/ducktail/server"
+	"github.com/ducktail/ducktail/server/access"
+	"github.com/ducktail/ducktail/storage/vfs"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -62,11 +64,6 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	admin, err := adminKey(cfg)
 	if err != nil {
 		return err
-	}
-	for i, s := range cfg.Streams {
-		if s.Public != "" {
-			log.Warn("config key is not enforced by this build yet", "key", fmt.Sprintf("streams[%d].public", i))
-		}
 	}
 	if cfg.Durability == "buffered" {
 		log.Warn("durability: buffered: writes are acknowledged before fsync; a power loss can lose acknowledged events (a process crash cannot)")
@@ -124,8 +121,21 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 		closeEngine()
 		return fmt.Errorf("sql: %w", err)
 	}
+	acc, err := access.Open(vfs.OS{}, filepath.Join(cfg.DataDir, "access.json"))
+	if err != nil {
+		db.Close()
+		closeEngine()
+		return fmt.Errorf("access keys: %w", err)
+	}
+	for _, s := range cfg.Streams {
+		if s.Public != "" {
+			name, _ := base.ParseStreamName(s.Name)
+			acc.SetPublic(name, s.Public)
+		}
+	}
 	srv, err := server.New(server.Options{
 		Engine:         eng,
+		Access:         acc,
 		SQL:            query.NewSQL(eng, db),
 		Keys:           keys,
 		AdminKey:       admin,

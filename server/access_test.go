@@ -1,0 +1,114 @@
+package server
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"testing"
+
+	"github.com/ducktail/ducktail/base"
+)
+
+// TestAccess: API keys with rights per account or stream, stream keys with
+// HMAC signatures (hex header, base64 query, rotation), public streams, and
+// 401 versus 403.
+func TestAccess(t *testing.T) {
+	ts := startServer(t)
+	apiKey := func(account, stream, rights string) (id, key string) {
+		t.Helper()
+		body, _ := json.Marshal(map[string]string{"account": account, "stream": stream, "rights": rights})
+		r := ts.admin("POST", "/_/keys", body)
+		var out struct{ ID, Key string }
+		r.json(t, &out)
+		if r.code != 201 || out.Key == "" {
+			t.Fatalf("create key: %d %s", r.code, r.body)
+		}
+		return out.ID, out.Key
+	}
+	as := func(key string) []string {
+		return []string{"Authorization", "Bearer " + key, "Content-Type", "text/plain"}
+	}
+	code := func(want int, r response) {
+		t.Helper()
+		if r.code != want {
+			t.Fatalf("%d %s, want %d", r.code, r.body, want)
+		}
+		if want >= 400 {
+			r.errorText(t)
+		}
+	}
+	_, writer := apiKey("user", "", "w")
+	readerID, reader := apiKey("user", "", "r")
+	_, other := apiKey("other", "", "rw")
+	_, one := apiKey("user", "stream", "rw")
+
+	code(200, ts.do("POST", "/user/stream", []byte("by the account's writer"), as(writer)...))
+	code(403, ts.do("GET", "/user/stream", nil, as(writer)...)) // no read right
+	code(200, ts.do("GET", "/user/stream", nil, as(reader)...)) //
+	code(403, ts.do("POST", "/user/stream", []byte("x"), as(reader)...))
+	code(403, ts.do("GET", "/user/stream", nil, as(other)...)) // another account
+	code(200, ts.do("POST", "/user/stream", []byte("x"), as(one)...))
+	code(403, ts.do("POST", "/user/elsewhere", []byte("x"), as(one)...)) // another stream
+	code(401, ts.do("GET", "/user/stream", nil, as("dtk_not_a_key")...))
+	code(401, ts.do("GET", "/user/stream", nil))
+	code(403, ts.do("POST", "/sql", []byte("select 1"), as(reader)...)) // SQL needs the admin key
+	code(403, ts.do("GET", "/_/keys", nil, as(reader)...))
+
+	// Stream keys: HMAC-SHA256 of "(request-target): post /user/signed".
+	streamKey := func() (id, secret string) {
+		t.Helper()
+		r := ts.admin("POST", "/_/streams/user/signed/keys", nil)
+		var out struct {
+			KeyID  string `json:"key_id"`
+			Secret string `json:"secret"`
+		}
+		r.json(t, &out)
+		if r.code != 201 {
+			t.Fatalf("stream key: %d %s", r.code, r.body)
+		}
+		return out.KeyID, out.Secret
+	}
+	k1, s1 := streamKey()
+	k2, s2 := streamKey() // rotation: both are valid
+	sign := func(secret, target string) []byte {
+		m := hmac.New(sha256.New, []byte(secret))
+		m.Write([]byte("(request-target): post " + target))
+		return m.Sum(nil)
+	}
+	header := func(keyID string, sig string) []string {
+		return []string{"Content-Type", "text/plain", "Signature",
+			fmt.Sprintf(`keyId="%s", algorithm="hmac-sha256", headers="(request-target)", signature="%s"`, keyID, sig)}
+	}
+	code(200, ts.do("POST", "/user/signed", []byte("signed, hex"), header(k1, hex.EncodeToString(sign(s1, "/user/signed")))...))
+	code(200, ts.do("POST", "/user/signed", []byte("signed, second key"), header(k2, hex.EncodeToString(sign(s2, "/user/signed")))...))
+	q := url.Values{"key": {k1}, "signature": {base64.StdEncoding.EncodeToString(sign(s1, "/user/signed"))}}
+	code(200, ts.do("POST", "/user/signed?"+q.Encode(), []byte("signed, base64 query (sendBeacon)"), "Content-Type", "text/plain"))
+	code(401, ts.do("POST", "/user/signed", []byte("x"), header(k1, hex.EncodeToString(sign(s2, "/user/signed")))...)) // wrong key's signature
+	code(401, ts.do("POST", "/user/other", []byte("x"), header(k1, hex.EncodeToString(sign(s1, "/user/other")))...))   // another stream
+	code(401, ts.do("GET", "/user/signed?"+q.Encode(), nil))                                                           // signatures write, not read
+
+	// Public streams.
+	code(200, ts.do("POST", "/user/pub", []byte("x"), as(writer)...))
+	ts.srv.opts.Access.SetPublic(base.StreamName{Account: "user", Name: "pub"}, "read")
+	code(200, ts.do("GET", "/user/pub", nil))
+	code(401, ts.do("POST", "/user/pub", []byte("x"), "Content-Type", "text/plain"))
+
+	// Revocation, and the list shows no secrets.
+	code(200, ts.admin("DELETE", "/_/keys/"+readerID, nil))
+	code(401, ts.do("GET", "/user/stream", nil, as(reader)...))
+	r := ts.admin("GET", "/_/keys", nil)
+	var list struct {
+		APIKeys []map[string]any `json:"api_keys"`
+		Stream  []map[string]any `json:"stream_keys"`
+	}
+	r.json(t, &list)
+	_, hash := list.APIKeys[0]["hash"]
+	_, secret := list.Stream[0]["secret"]
+	if len(list.APIKeys) != 3 || len(list.Stream) != 2 || hash || secret {
+		t.Fatalf("key list: %s", r.body)
+	}
+}
