@@ -136,6 +136,29 @@ noop=$(cat "$work/noop.json")
 sync=$(cat "$work/ducktail-sync.json")
 buffered=$(cat "$work/ducktail-buffered.json")
 
+# ---------------------------------------------------------------- (e) Pipet single events
+EV_CONNS=${BENCH_EVENT_CONNS:-32}
+EV_BODY=${BENCH_EVENT_BODY:-200B}
+loadgen_ev() { # LABEL URL [loadgen flags...]: single JSON events
+	local label=$1 url=$2
+	shift 2
+	"$work/loadgen" -label "$label" -url "$url" -c "$EV_CONNS" -d "$DURATION" -warmup "$WARMUP" \
+		-n 10000000 -body "$EV_BODY" -content-type application/json "$@" >"$work/$label.json" 2>"$work/$label.human" || true
+	cat "$work/$label.human" | tee -a "$work/human.txt" >&2
+}
+say "(e) noop baseline: single JSON events, $EV_CONNS conns, $EV_BODY bodies"
+start noop-ev "$work/noop" -listen 127.0.0.1:0
+loadgen_ev noop-events "http://$addr/user/bench"
+stop "$pid"
+say "(e) ducktail: single JSON events (POST /user/bench), durability sync"
+mkdir -p "$work/data-events"
+start ducktail-events env DUCKTAIL_ADMIN_KEY=bench-admin-key ./bin/ducktail serve \
+	--data "$work/data-events" --listen 127.0.0.1:0 --log-level warn
+loadgen_ev ducktail-events "http://$addr/user/bench" -H "Authorization: Bearer bench-admin-key"
+stop "$pid"
+noop_ev=$(cat "$work/noop-events.json")
+duck_ev=$(cat "$work/ducktail-events.json")
+
 # ---------------------------------------------------------------- go benchmarks
 gobench() { # FILE ARGS...: runs go test benchmarks, output to FILE and stderr
 	local f=$1
@@ -191,6 +214,9 @@ table=$(
 	echo "| in-process ingest allocs/op (100 KiB vs 10 KiB body) | $(or_na "$c100") | $(or_na "$c10") | $(ratio "$c100" "$c10") | ≤ 1.0 |"
 	echo "| in-process ingest MB/s, 100 KiB (vs no-op handler) | $(or_na "$i100") | $(or_na "$h100") | $(ratio "$i100" "$h100") | — |"
 	echo "| WAL append+fsync MB/s, 100 KiB, 16 writers | $(or_na "$wal16") | — | — | — |"
+	echo "| single JSON events/s, sync acks ($EV_CONNS conns, $EV_BODY, vs noop) | $(fmt1 "$(jnum "$duck_ev" req_per_s)") | $(fmt1 "$(jnum "$noop_ev" req_per_s)") | $(ratio "$(jnum "$duck_ev" req_per_s)" "$(jnum "$noop_ev" req_per_s)") | ≥ 0.4 |"
+	echo "| single events p50 / p99 ms (vs noop) | $(or_na "$(jnum "$duck_ev" p50_ms)") / $(or_na "$(jnum "$duck_ev" p99_ms)") | $(or_na "$(jnum "$noop_ev" p50_ms)") / $(or_na "$(jnum "$noop_ev" p99_ms)") | $(ratio "$(jnum "$duck_ev" p50_ms)" "$(jnum "$noop_ev" p50_ms)") / $(ratio "$(jnum "$duck_ev" p99_ms)" "$(jnum "$noop_ev" p99_ms)") | — |"
+	echo "| single events errors (ducktail / noop) | $(jerr "$duck_ev") | $(jerr "$noop_ev") | — | none |"
 )
 
 mkdir -p bench/results

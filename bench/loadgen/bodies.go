@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -93,12 +94,22 @@ func sizedBody(target, variant int) (body, error) {
 	return body{data: best, rows: int64(bestRows)}, nil
 }
 
-// buildBodies returns n variants of about size bytes each.
-func buildBodies(size, n int) ([]body, error) {
+// buildBodies returns n variants of about size bytes each: Arrow IPC streams
+// of the demo schema for the Arrow content type, else JSON objects of
+// exactly size bytes (one event each, for Pipet-style streams).
+func buildBodies(size, n int, contentType string) ([]body, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("-variants: %d is below 1", n)
 	}
 	out := make([]body, n)
+	if !strings.HasPrefix(contentType, "application/vnd.apache.arrow.stream") {
+		for v := range out {
+			head := fmt.Sprintf(`{"variant":%d,"pad":"`, v)
+			pad := max(size-len(head)-2, 0)
+			out[v] = body{data: []byte(head + strings.Repeat("x", pad) + `"}`), rows: 1}
+		}
+		return out, nil
+	}
 	for v := range out {
 		b, err := sizedBody(size, v)
 		if err != nil {

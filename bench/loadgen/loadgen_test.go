@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net"
 	"strings"
@@ -65,7 +66,7 @@ func TestParseSize(t *testing.T) {
 
 func TestSizedBody(t *testing.T) {
 	for _, target := range []int{1 << 10, 10 << 10, 100 << 10, 1 << 20} {
-		bodies, err := buildBodies(target, 3)
+		bodies, err := buildBodies(target, 3, "application/vnd.apache.arrow.stream")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -259,5 +260,24 @@ func TestConnectionRefused(t *testing.T) {
 	}
 	if res.OK != 0 || res.Errors["conn"]+res.Errors["timeout"] != 10 {
 		t.Fatalf("refused: %+v", res)
+	}
+}
+
+func TestJSONBodiesAndHeaders(t *testing.T) {
+	bodies, err := buildBodies(200, 2, "application/json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range bodies {
+		if len(b.data) != 200 || !json.Valid(b.data) || b.rows != 1 {
+			t.Fatalf("JSON body %d bytes, valid %v: %.40s", len(b.data), json.Valid(b.data), b.data)
+		}
+	}
+	var h headerFlags
+	if err := h.Set("Authorization: Bearer k"); err != nil || h[0] != [2]string{"Authorization", "Bearer k"} {
+		t.Fatalf("header flag: %v %v", h, err)
+	}
+	if err := h.Set("no colon"); err == nil {
+		t.Fatal("a header without a colon was accepted")
 	}
 }

@@ -28,8 +28,23 @@ type config struct {
 	bodySize    int
 	variants    int
 	contentType string
+	headers     headerFlags
 	timeout     time.Duration
 	backoff     bool
+}
+
+// headerFlags is a repeatable -H "Name: value".
+type headerFlags [][2]string
+
+func (h *headerFlags) String() string { return fmt.Sprint(*h) }
+
+func (h *headerFlags) Set(v string) error {
+	name, value, ok := strings.Cut(v, ":")
+	if !ok || strings.TrimSpace(name) == "" {
+		return fmt.Errorf("header %q: want \"Name: value\"", v)
+	}
+	*h = append(*h, [2]string{strings.TrimSpace(name), strings.TrimSpace(value)})
+	return nil
 }
 
 func main() {
@@ -72,6 +87,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&body, "body", "100KiB", "body size: bytes, or with a suffix B, KiB, MiB, KB or MB")
 	fs.IntVar(&c.variants, "variants", 4, "number of distinct bodies, rotated")
 	fs.StringVar(&c.contentType, "content-type", "application/vnd.apache.arrow.stream", "Content-Type of the requests")
+	fs.Var(&c.headers, "H", `extra request header "Name: value" (repeatable), e.g. an Authorization`)
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Second, "per-request read and write timeout")
 	fs.BoolVar(&c.backoff, "backoff", true, "on 429 and 503, wait as X-Retry-After-Ms asks (at most 1 s) before the connection's next request, as a well-behaved client does")
 	if err := fs.Parse(args); err != nil {
@@ -162,7 +178,7 @@ func load(cfg config) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	bodies, err := buildBodies(cfg.bodySize, cfg.variants)
+	bodies, err := buildBodies(cfg.bodySize, cfg.variants, cfg.contentType)
 	if err != nil {
 		return Result{}, err
 	}
@@ -241,6 +257,9 @@ func worker(hc *fasthttp.HostClient, cfg config, bodies []body, id int, w *worke
 		req.SetRequestURI(cfg.url)
 		req.Header.SetMethod(fasthttp.MethodPost)
 		req.Header.SetContentType(cfg.contentType)
+		for _, h := range cfg.headers {
+			req.Header.Set(h[0], h[1])
+		}
 		req.SetBodyRaw(b.data)
 		resp.Reset()
 		err := hc.Do(req, resp)
