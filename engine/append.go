@@ -79,16 +79,8 @@ func (e *Engine) AppendArrow(ctx context.Context, st *Stream, body []byte, tenan
 	if !st.IsTopic() {
 		return Appended{}, base.Errorf(base.ErrUnsupported, "stream %s holds untyped events, not Arrow batches", st.label)
 	}
-	if e.log == nil {
-		return Appended{}, base.Errorf(base.ErrForbidden, "engine: opened read-only")
-	}
-	if err := e.log.Err(); err != nil {
+	if err := e.writable(int64(len(body))); err != nil {
 		return Appended{}, err
-	}
-	if used := e.bufBytes.Load(); used+int64(len(body)) > e.opts.MemoryBudget {
-		e.kickFlush()
-		return Appended{}, base.Retry(base.ErrOverCapacity, 250,
-			"memory budget full: %d of %d bytes buffered (memory_budget_bytes); flushing", used, e.opts.MemoryBudget)
 	}
 	d, err := e.decode(st, body)
 	if err != nil {
@@ -126,15 +118,40 @@ func (e *Engine) AppendArrow(ctx context.Context, st *Stream, body []byte, tenan
 		return Appended{}, err
 	}
 	last := first + d.rows - 1
-	st.markDurable(last + 1)
-	st.rowsIn.Add(d.rows)
-	st.bytesIn.Add(int64(len(body)))
-	st.rowsCounter.Add(float64(d.rows))
-	st.bytesCounter.Add(float64(len(body)))
+	e.acknowledged(st, last+1, d.rows, int64(len(body)))
+	return Appended{Rows: d.rows, FirstID: first, LastID: last, TS: ts}, nil
+}
+
+// writable refuses an append of n bytes when the engine cannot take it: it
+// is read-only, its WAL failed, or the memory budget is full (then it asks
+// the flusher to hurry).
+func (e *Engine) writable(n int64) error {
+	if e.log == nil {
+		return base.Errorf(base.ErrForbidden, "engine: opened read-only")
+	}
+	if err := e.log.Err(); err != nil {
+		return err
+	}
+	if used := e.bufBytes.Load(); used+n > e.opts.MemoryBudget {
+		e.kickFlush()
+		return base.Retry(base.ErrOverCapacity, 250,
+			"memory budget full: %d of %d bytes buffered (memory_budget_bytes); flushing", used, e.opts.MemoryBudget)
+	}
+	return nil
+}
+
+// acknowledged does what follows an append made durable: its rows, up to
+// next, become visible (and subscribers are woken), the counters move, and
+// the flusher is told if a limit is reached.
+func (e *Engine) acknowledged(st *Stream, next, rows, bytes int64) {
+	st.markDurable(next)
+	st.rowsIn.Add(rows)
+	st.bytesIn.Add(bytes)
+	st.rowsCounter.Add(float64(rows))
+	st.bytesCounter.Add(float64(bytes))
 	if st.needsFlush(e.opts.Flush, e.opts.Now()) {
 		e.kickFlush()
 	}
-	return Appended{Rows: d.rows, FirstID: first, LastID: last, TS: ts}, nil
 }
 
 // pushLocked turns d into batches at the end of st's buffer, giving them ids

@@ -65,9 +65,6 @@ func (e *Engine) AppendEvents(ctx context.Context, st *Stream, evs []Event) ([]i
 	if st.IsTopic() {
 		return nil, base.Errorf(base.ErrUnsupported, "stream %s is a topic: send it Arrow IPC batches (POST /ingest/{token})", st.label)
 	}
-	if e.log == nil {
-		return nil, base.Errorf(base.ErrForbidden, "engine: opened read-only")
-	}
 	if len(evs) == 0 {
 		return nil, base.Errorf(base.ErrInvalid, "no events to append")
 	}
@@ -81,16 +78,11 @@ func (e *Engine) AppendEvents(ctx context.Context, st *Stream, evs []Event) ([]i
 		}
 		size += len(evs[i].Data) + len(evs[i].Type) + len(evs[i].ContentType) + 3*binary.MaxVarintLen64
 	}
-	if err := e.log.Err(); err != nil {
+	if err := e.writable(int64(size)); err != nil {
 		return nil, err
 	}
 	if err := st.admit(int64(len(evs)), int64(size), e.opts.Now()); err != nil {
 		return nil, err
-	}
-	if used := e.bufBytes.Load(); used+int64(size) > e.opts.MemoryBudget {
-		e.kickFlush()
-		return nil, base.Retry(base.ErrOverCapacity, 250,
-			"memory budget full: %d of %d bytes buffered (memory_budget_bytes); flushing", used, e.opts.MemoryBudget)
 	}
 
 	var hdr [256]byte
@@ -140,14 +132,7 @@ func (e *Engine) AppendEvents(ctx context.Context, st *Stream, evs []Event) ([]i
 		return nil, err
 	}
 	n := int64(len(evs))
-	st.markDurable(first + n)
-	st.rowsIn.Add(n)
-	st.bytesIn.Add(int64(size))
-	st.rowsCounter.Add(float64(n))
-	st.bytesCounter.Add(float64(size))
-	if st.needsFlush(e.opts.Flush, e.opts.Now()) {
-		e.kickFlush()
-	}
+	e.acknowledged(st, first+n, n, int64(size))
 	ids := make([]int64, n)
 	for i := range ids {
 		ids[i] = first + int64(i)

@@ -177,28 +177,10 @@ func readSegment(ctx context.Context, store storage.Store, key string, r Range, 
 // stream's schema, and encoders need one schema per response.
 func underSchema(s *arrow.Schema, fn func(arrow.RecordBatch) error) func(arrow.RecordBatch) error {
 	return func(rec arrow.RecordBatch) error {
-		if rec.Schema().Equal(s) {
-			return fn(rec)
+		out, err := retype.RebindRecord(rec, s)
+		if err != nil {
+			return fmt.Errorf("query: %w", err)
 		}
-		if int(rec.NumCols()) != s.NumFields() {
-			return fmt.Errorf("query: record has %d columns, the stream's schema %d", rec.NumCols(), s.NumFields())
-		}
-		cols := make([]arrow.Array, rec.NumCols())
-		defer func() {
-			for _, c := range cols {
-				if c != nil {
-					c.Release()
-				}
-			}
-		}()
-		for i := range cols {
-			c, err := retype.Rebind(rec.Column(i), s.Field(i).Type)
-			if err != nil {
-				return fmt.Errorf("query: column %q: %w", s.Field(i).Name, err)
-			}
-			cols[i] = c
-		}
-		out := array.NewRecordBatch(s, cols, rec.NumRows())
 		defer out.Release()
 		return fn(out)
 	}

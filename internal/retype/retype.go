@@ -75,3 +75,32 @@ func rebindData(d arrow.ArrayData, t arrow.DataType) (*array.Data, error) {
 	}
 	return out, nil
 }
+
+// RebindRecord returns rec's columns under schema s (Rebind for each
+// column), or rec itself, retained, when its schema already equals s. The
+// result must be Released.
+func RebindRecord(rec arrow.RecordBatch, s *arrow.Schema) (arrow.RecordBatch, error) {
+	if rec.Schema().Equal(s) {
+		rec.Retain()
+		return rec, nil
+	}
+	if int(rec.NumCols()) != s.NumFields() {
+		return nil, fmt.Errorf("retype: record has %d columns, schema %d", rec.NumCols(), s.NumFields())
+	}
+	cols := make([]arrow.Array, rec.NumCols())
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	for i := range cols {
+		c, err := Rebind(rec.Column(i), s.Field(i).Type)
+		if err != nil {
+			return nil, fmt.Errorf("column %q: %w", s.Field(i).Name, err)
+		}
+		cols[i] = c
+	}
+	return array.NewRecordBatch(s, cols, rec.NumRows()), nil
+}

@@ -219,7 +219,7 @@ func (r *Reader) readGroup(ctx context.Context, i int, lo, hi, sinceMs, untilMs,
 		n := rec.NumRows()
 		if a, b := max(lo, pos), min(hi, pos+n); a < b {
 			sl := rec.NewSlice(a-pos, b-pos)
-			o, err := r.relabel(sl)
+			o, err := retype.RebindRecord(sl, r.schema) // nested labels differ after Parquet; the data is the same
 			sl.Release()
 			if err != nil {
 				for _, rec := range out {
@@ -266,28 +266,6 @@ func tsWindow(ts *arrow.Chunked, lo, hi, sinceMs, untilMs int64) (int64, int64) 
 		newHi = search(untilMs)
 	}
 	return newLo, newHi
-}
-
-// relabel returns rec's columns under the segment's stored schema. Nested
-// types read back from Parquet carry other labels (field-id metadata, list
-// item names) than the schema they were written with; the data is the same.
-func (r *Reader) relabel(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
-	cols := make([]arrow.Array, rec.NumCols())
-	defer func() {
-		for _, c := range cols {
-			if c != nil {
-				c.Release()
-			}
-		}
-	}()
-	for j := range cols {
-		c, err := retype.Rebind(rec.Column(j), r.schema.Field(j).Type)
-		if err != nil {
-			return nil, fmt.Errorf("column %q: %w", r.schema.Field(j).Name, err)
-		}
-		cols[j] = c
-	}
-	return array.NewRecordBatch(r.schema, cols, rec.NumRows()), nil
 }
 
 // Close releases the reader. It does not close the underlying object.
