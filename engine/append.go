@@ -163,7 +163,7 @@ func (e *Engine) pushLocked(st *Stream, d *decoded, first, ts int64, tenant uint
 	for i, rec := range d.batches {
 		b := &Batch{
 			FirstID: id, Rows: rec.NumRows(), TS: ts, Event: event, Tenant: tenant,
-			payload: rec, stored: st.stored, walPos: pos, arrived: now,
+			Sub: st.sub, payload: rec, stored: st.stored, walPos: pos, arrived: now,
 		}
 		if i == 0 {
 			b.Bytes = d.bytes
@@ -193,11 +193,10 @@ func (e *Engine) replayRecord(pos wal.Pos, rec []byte) error {
 	if err := r.decode(rec); err != nil {
 		return err
 	}
-	name, err := base.ParseStreamName(r.name)
+	st, name, err := e.streamOfLabel(r.name)
 	if err != nil {
 		return base.Errorf(base.ErrCorrupt, "engine: wal record names %q: %w", r.name, err)
 	}
-	st := e.streams[name]
 	if st == nil {
 		e.opts.Logger.Warn("wal record for an unknown stream skipped", "stream", r.name, "rows", r.rows)
 		return nil

@@ -26,6 +26,7 @@ type Batch struct {
 	TS      int64  // _ts of every row, ms
 	Event   string // _event of every row
 	Tenant  uint32 // _tenant of every row; 0 means null
+	Sub     string // _sub of every row: the substream's argument; "" means null
 	Bytes   int64  // memory charged to the budget
 
 	arrived time.Time // when it was appended (or replayed): flush.max_age counts from it
@@ -115,7 +116,11 @@ func (b *Batch) assemble(s *arrow.Schema, mem memory.Allocator, eventDict bool) 
 	} else {
 		cols = append(cols, constString(b.Event, n))
 	}
-	cols = append(cols, array.MakeArrayOfNull(mem, arrow.BinaryTypes.String, n))
+	if b.Sub != "" {
+		cols = append(cols, constString(b.Sub, n))
+	} else {
+		cols = append(cols, array.MakeArrayOfNull(mem, arrow.BinaryTypes.String, n))
+	}
 	if b.Tenant != 0 {
 		t := make([]uint32, n)
 		for i := range t {

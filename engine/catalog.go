@@ -31,6 +31,8 @@ type streamDef struct {
 	TopicID uint32         `json:"topic_id"`
 	Fields  []schema.Field `json:"fields"`
 	Created time.Time      `json:"created"`
+	// Settings are the admin API's and the config's: factory, blocklists.
+	Settings *Settings `json:"settings,omitempty"`
 }
 
 const catalogName = "catalog.json"

@@ -123,6 +123,9 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 			return nil, fmt.Errorf("engine: catalog stream %s: %w", def.Name, err)
 		}
 	}
+	if err := e.discoverSubstreams(ctx); err != nil {
+		return nil, err
+	}
 	walOpts := e.walOptions()
 	n, err := wal.Replay(walOpts, !opts.ReadOnly, e.replayRecord)
 	if err != nil {
@@ -214,6 +217,7 @@ func (e *Engine) addStream(ctx context.Context, def streamDef) (*Stream, error) 
 		matcher: schema.NewMatcher(payload),
 		prefix:  "streams/" + name.Account + "/" + name.Name + "/",
 	}
+	st.initSubState(def.Settings)
 	st.turnCond = sync.NewCond(&st.mu)
 	m, err := manifest.Load(ctx, e.store, st.prefix)
 	if err != nil {
@@ -340,7 +344,7 @@ func sameFields(a, b []schema.Field) bool {
 func (e *Engine) catalogLocked() catalogFile {
 	var c catalogFile
 	for _, st := range e.streams {
-		def := streamDef{Name: st.name.String(), Kind: st.kind, TopicID: st.topicID}
+		def := streamDef{Name: st.name.String(), Kind: st.kind, TopicID: st.topicID, Settings: st.settingsDef()}
 		if st.kind == "" {
 			def.Fields = schema.ToFields(st.payload)
 		}
@@ -415,7 +419,7 @@ func (e *Engine) Close(ctx context.Context) error {
 	close(e.stop)
 	e.stopped.Wait()
 	var errs []error
-	for _, st := range e.Streams() {
+	for _, st := range e.allStreams() {
 		if err := e.flushAll(ctx, st); err != nil {
 			errs = append(errs, fmt.Errorf("flushing %s: %w", st.name, err))
 		}

@@ -50,7 +50,7 @@ func (e *Engine) flushLoop(ctx context.Context) {
 		}
 		pressure := e.bufBytes.Load() >= e.opts.MemoryBudget/4*3
 		now := e.opts.Now()
-		for _, st := range e.Streams() {
+		for _, st := range e.allStreams() {
 			// A stream over its limits may need several segments.
 			for i := 0; i < 64 && (pressure || st.needsFlush(e.opts.Flush, now)); i++ {
 				flushed, err := e.flushJob(ctx, st)
@@ -253,7 +253,7 @@ func (e *Engine) truncateWAL() {
 		return
 	}
 	oldest := e.log.ActiveFile()
-	for _, st := range e.Streams() {
+	for _, st := range e.allStreams() {
 		st.mu.Lock()
 		if len(st.batches) > 0 && st.batches[0].walPos.File < oldest {
 			oldest = st.batches[0].walPos.File
@@ -268,7 +268,7 @@ func (e *Engine) truncateWAL() {
 // Flush flushes every stream now, regardless of limits, until no durable
 // batch is left in memory.
 func (e *Engine) Flush(ctx context.Context) error {
-	for _, st := range e.Streams() {
+	for _, st := range e.allStreams() {
 		if err := e.flushAll(ctx, st); err != nil {
 			return err
 		}

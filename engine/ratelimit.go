@@ -51,11 +51,22 @@ func (b *bucket) need(n float64) time.Duration {
 }
 
 // SetRateLimit sets the stream's rate limit; the zero RateLimit removes it.
+// On a factory it applies to each substream, each with its own buckets.
 func (s *Stream) SetRateLimit(l RateLimit) {
 	s.limit.mu.Lock()
-	defer s.limit.mu.Unlock()
 	s.limit.events = bucket{rate: l.EventsPerSecond}
 	s.limit.bytes = bucket{rate: l.BytesPerSecond}
+	s.limit.mu.Unlock()
+	for _, sub := range s.substreams() {
+		sub.SetRateLimit(l)
+	}
+}
+
+// rateLimit returns the stream's rate limit.
+func (s *Stream) rateLimit() RateLimit {
+	s.limit.mu.Lock()
+	defer s.limit.mu.Unlock()
+	return RateLimit{EventsPerSecond: s.limit.events.rate, BytesPerSecond: s.limit.bytes.rate}
 }
 
 // admit takes events and bytes from the stream's buckets, or refuses with

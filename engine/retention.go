@@ -14,7 +14,13 @@ import (
 func (s *Stream) SetRetention(d time.Duration) { s.retention.Store(int64(d)) }
 
 // Retention returns the stream's retention, 0 for none.
-func (s *Stream) Retention() time.Duration { return time.Duration(s.retention.Load()) }
+// A substream has its factory's.
+func (s *Stream) Retention() time.Duration {
+	if s.parent != nil {
+		return s.parent.Retention()
+	}
+	return time.Duration(s.retention.Load())
+}
 
 // doomed is a segment object that retention removed from the manifest and
 // will delete once readers holding an older snapshot are done with it.
@@ -35,7 +41,7 @@ func (e *Engine) retentionLoop(ctx context.Context) {
 		case <-tick.C:
 		}
 		now := e.opts.Now()
-		for _, st := range e.Streams() {
+		for _, st := range e.allStreams() {
 			if _, err := e.applyRetention(ctx, st, now); err != nil && ctx.Err() == nil {
 				e.opts.Logger.Error("retention failed; will retry", "stream", st.label, "err", err)
 			}

@@ -24,6 +24,8 @@ type Stream struct {
 	matcher *schema.Matcher
 	prefix  string // object key prefix: "streams/{account}/{name}/"
 
+	subState // factory settings and substreams: see substream.go
+
 	// flushRW: flush jobs hold it shared; flushAll (Flush, Close) holds it
 	// exclusively, to run alone.
 	flushRW sync.RWMutex
