@@ -52,6 +52,15 @@ func (s *SQL) Query(ctx context.Context, q string, visible func(base.StreamName)
 		if visible != nil && !visible(st.Name()) {
 			continue
 		}
+		if st.IsFactory() {
+			vs, ss, err := s.factoryViews(ctx, st, localPath) // subviews.go
+			snaps = append(snaps, ss...)
+			if err != nil {
+				return nil, err
+			}
+			views = append(views, vs...)
+			continue
+		}
 		snap := st.Snapshot()
 		snaps = append(snaps, snap)
 		v := sqlengine.View{Account: st.Name().Account, Name: st.Name().Name, Schema: st.Stored()}

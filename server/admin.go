@@ -86,6 +86,8 @@ func (s *Server) adminAPI(ctx *fasthttp.RequestCtx, path []byte) {
 		// Go's profiler, for operators: the admin key was checked.
 		ctx.URI().SetPath("/debug/pprof/" + strings.TrimPrefix(p, "debug/pprof/"))
 		pprofhandler.PprofHandler(ctx)
+	case strings.HasPrefix(p, "streams/") && !strings.HasSuffix(p, "/keys"):
+		s.streamSettingsAPI(ctx, p, m) // settings.go
 	case p == "keys" || strings.HasPrefix(p, "keys/") || (strings.HasPrefix(p, "streams/") && strings.HasSuffix(p, "/keys")):
 		s.keysAPI(ctx, p, m)
 	case p == "flush" && m == fasthttp.MethodPost:

@@ -26,12 +26,12 @@ func (s *Server) postEvent(ctx *fasthttp.RequestCtx) {
 		s.writeError(ctx, err)
 		return
 	}
-	if p.Sub != nil || len(p.Chain) > 0 || p.Suffix != "" || p.Logs || p.Pipe != nil {
-		s.writeError(ctx, base.Errorf(base.ErrNotFound, "%s: substreams, reducers, logs and pipes are not served yet", p))
+	if len(p.Chain) > 0 || p.Suffix != "" || p.Logs || p.Pipe != nil {
+		s.writeError(ctx, base.Errorf(base.ErrNotFound, "%s: reducers, logs and pipes are not served yet", p))
 		return
 	}
 	name := base.StreamName{Account: p.Account, Name: p.Stream}
-	if !s.authorize(ctx, name, access.Write) {
+	if !s.authorizePath(ctx, p, name, access.Write) || s.discardBlocked(ctx, name, p.Sub) {
 		return
 	}
 	body := ctx.Request.Body()
@@ -63,13 +63,10 @@ func (s *Server) postEvent(ctx *fasthttp.RequestCtx) {
 		}
 		ev.TS, ev.Forced = ts, true
 	}
-	st, err := s.eng.Stream(name)
+	st, err := s.writeStream(ctx, name, p.Sub) // substream.go
 	if err != nil {
-		// A stream comes into existence at its first write (SPEC 4.2).
-		if st, err = s.eng.CreateEventStream(ctx, name); err != nil {
-			s.writeError(ctx, err)
-			return
-		}
+		s.writeError(ctx, err)
+		return
 	}
 	if st.IsTopic() {
 		s.writeError(ctx, base.Errorf(base.ErrUnsupported,

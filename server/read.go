@@ -31,15 +31,15 @@ func (s *Server) stream(ctx *fasthttp.RequestCtx) {
 		s.writeError(ctx, err)
 		return
 	}
-	if p.Sub != nil || p.Suffix != "" || p.Logs || p.Pipe != nil {
-		s.writeError(ctx, base.Errorf(base.ErrNotFound, "%s: substreams, reducers, logs and pipes are not served yet", p))
+	if p.Suffix != "" || p.Logs || p.Pipe != nil {
+		s.writeError(ctx, base.Errorf(base.ErrNotFound, "%s: reducers, logs and pipes are not served yet", p))
 		return
 	}
 	name := base.StreamName{Account: p.Account, Name: p.Stream}
-	if !s.method(ctx, fasthttp.MethodGet) || !s.authorize(ctx, name, access.Read) {
+	if !s.method(ctx, fasthttp.MethodGet) || !s.authorizePath(ctx, p, name, access.Read) {
 		return
 	}
-	st, err := s.eng.Stream(name)
+	st, err := s.readStream(ctx, name, p.Sub) // substream.go
 	if err != nil {
 		s.writeError(ctx, err)
 		return
@@ -99,7 +99,7 @@ func (s *Server) stream(ctx *fasthttp.RequestCtx) {
 	defer snap.Release()
 	if single && (p.Index >= snap.NextID || p.Index < snap.Manifest.Trimmed) {
 		s.writeError(ctx, base.Errorf(base.ErrNotFound, "stream %s has no event %d (ids %d to %d are held)",
-			name, p.Index, snap.Manifest.Trimmed, snap.NextID-1))
+			st.Label(), p.Index, snap.Manifest.Trimmed, snap.NextID-1))
 		return
 	}
 	// A listing is encoded straight into the response body; a single event

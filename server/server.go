@@ -59,6 +59,9 @@ type Server struct {
 	metrics *httpMetrics
 	ready   atomic.Bool
 
+	// discarded counts writes discarded by blocklists (blocklist.go).
+	discarded *prometheus.CounterVec
+
 	closing   chan struct{} // closed by Shutdown: ends live subscriptions
 	closeOnce sync.Once
 }
@@ -93,6 +96,9 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.metrics = m
+	if s.discarded, err = newDiscardCounter(opts.Registry); err != nil {
+		return nil, err
+	}
 	s.http = &fasthttp.Server{
 		Handler:               s.handle,
 		Name:                  "ducktail",

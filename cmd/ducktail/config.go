@@ -72,7 +72,14 @@ type StreamConfig struct {
 		BytesPerSecond  float64 `yaml:"bytes_per_second"`
 	} `yaml:"rate_limit"`
 	Retention string `yaml:"retention"`
-	Schema    *struct {
+	// AccountRights and Blocklist are factory and blocklist settings
+	// (docs/substreams.md); the admin API sets the same.
+	AccountRights string `yaml:"account_rights"`
+	Blocklist     *struct {
+		Referers  []string `yaml:"referers"`
+		Arguments []string `yaml:"arguments"`
+	} `yaml:"blocklist"`
+	Schema *struct {
 		Fields []schema.Field `yaml:"fields"`
 	} `yaml:"schema"`
 }
@@ -230,6 +237,9 @@ func (c *Config) validate() error {
 		}
 		if _, err := parseRetention(s.Retention); err != nil {
 			bad("streams[%d].retention (%s): %v", i, s.Name, err)
+		}
+		if _, err := s.settings(engine.Settings{}); err != nil {
+			bad("streams[%d] (%s): %v", i, s.Name, err)
 		}
 	}
 	return errors.Join(errs...)

@@ -104,6 +104,10 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 			closeEngine()
 			return fmt.Errorf("stream %s: %w", s.Name, err)
 		}
+		if err := applySettings(ctx, eng, st, s); err != nil {
+			closeEngine()
+			return fmt.Errorf("stream %s: %w", s.Name, err)
+		}
 		retention, _ := parseRetention(s.Retention) // validated with the config
 		st.SetRetention(retention)
 		if l := s.RateLimit; l != nil {

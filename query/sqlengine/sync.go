@@ -28,6 +28,7 @@ type streamState struct {
 	viewed   bool          // the view matches schema and files
 	filesEnd int64         // ids below it are in files (and gone from the tail table)
 	next     int64         // ids below it are in files or in the tail table
+	parts    []string      // the parts of a union view (union.go)
 }
 
 // arrowInput is the name of the temporary view that RegisterView creates on
@@ -157,6 +158,9 @@ func (m *maint) exec(q string) error {
 // its new state and how many batches it inserted. REQUIRES: Engine.mu held,
 // a transaction open.
 func (m *maint) syncStream(v *View, st streamState) (streamState, int, error) {
+	if len(v.Parts) > 0 {
+		return m.syncUnion(v, st)
+	}
 	n := v.key()
 	table := tailTable(n)
 	if st.schema == nil || !st.schema.Equal(v.Schema) {

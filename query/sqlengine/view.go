@@ -22,6 +22,11 @@ type View struct {
 	// Tail holds the unflushed rows in id order; every id in Tail is greater
 	// than every id in Files.
 	Tail []TailBatch
+	// Parts, when not empty, make the view the union (columns matched by
+	// name) of these views of the same account, listed before it in the
+	// same call: a stream factory over its substreams. Files and Tail are
+	// then empty.
+	Parts []string
 }
 
 // TailBatch is a run of unflushed rows with dense ids starting at FirstID.
@@ -51,6 +56,9 @@ func (v *View) check() error {
 	idx := v.Schema.FieldIndices(base.ColID)
 	if len(idx) != 1 || v.Schema.Field(idx[0]).Type.ID() != arrow.INT64 {
 		return fmt.Errorf("sqlengine: view %s: schema needs exactly one int64 %s column", v.key(), base.ColID)
+	}
+	if len(v.Parts) > 0 && (len(v.Files) > 0 || len(v.Tail) > 0) {
+		return fmt.Errorf("sqlengine: view %s: a union of parts has no files nor tail of its own", v.key())
 	}
 	for i, tb := range v.Tail {
 		if tb.Rec == nil {

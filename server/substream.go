@@ -1,0 +1,84 @@
+package server
+
+import (
+	"strings"
+
+	"github.com/ducktail/ducktail/base"
+	"github.com/ducktail/ducktail/engine"
+	"github.com/ducktail/ducktail/server/access"
+	"github.com/ducktail/ducktail/server/path"
+	"github.com/valyala/fasthttp"
+)
+
+// subArg maps a parsed substream argument to the engine's: its canonical
+// literal (the _sub value) and its storage key.
+func subArg(a *path.Arg) engine.SubArg {
+	return engine.SubArg{Literal: a.Canonical(), Key: a.SubKey()}
+}
+
+// writeStream returns the stream a write to name (with the path's
+// substream argument sub, nil if none) goes to. A plain stream comes into
+// existence at its first write; a substream at its first write to an
+// existing factory. A factory without an argument is a 400, an argument on
+// a stream that is not a factory (or does not exist) a 404.
+func (s *Server) writeStream(ctx *fasthttp.RequestCtx, name base.StreamName, sub *path.Arg) (*engine.Stream, error) {
+	st, err := s.eng.Stream(name)
+	if sub == nil {
+		if err != nil {
+			// A stream comes into existence at its first write (SPEC 4.2).
+			return s.eng.CreateEventStream(ctx, name)
+		}
+		if st.IsFactory() {
+			return nil, needsArgument(name)
+		}
+		return st, nil
+	}
+	if err != nil {
+		return nil, base.Errorf(base.ErrNotFound,
+			"stream %s does not exist: a substream %s(%s) needs a stream factory, declared through PUT /_/streams/%s or the config",
+			name, name, sub.Canonical(), name)
+	}
+	return s.eng.Substream(ctx, st, subArg(sub), true)
+}
+
+// readStream returns the stream a read of name (with sub) reads: as
+// writeStream, but nothing is created, so a substream never written to is
+// a 404 like a stream never written to.
+func (s *Server) readStream(ctx *fasthttp.RequestCtx, name base.StreamName, sub *path.Arg) (*engine.Stream, error) {
+	st, err := s.eng.Stream(name)
+	if err != nil {
+		return nil, err
+	}
+	if sub == nil {
+		if st.IsFactory() {
+			return nil, needsArgument(name)
+		}
+		return st, nil
+	}
+	return s.eng.Substream(ctx, st, subArg(sub), false)
+}
+
+func needsArgument(name base.StreamName) error {
+	return base.Errorf(base.ErrInvalid,
+		"stream %s is a stream factory: name a substream with an argument, such as /%s('arg') or /%s(42); SQL sees all of them as \"%s\".\"%s\"",
+		name, name, name, name.Account, name.Name)
+}
+
+// authorizePath is authorize for a stream path: besides every credential
+// authorize takes for the stream (or the factory of a substream), an
+// account substream /a/s(bob) of a factory whose account_rights hold r is
+// open to bob's account-wide API keys.
+func (s *Server) authorizePath(ctx *fasthttp.RequestCtx, p *path.Path, name base.StreamName, r access.Right) bool {
+	if p.Sub != nil && p.Sub.Kind == path.Account && s.opts.Access != nil {
+		if key, ok := bearer(ctx); ok && !s.isAdmin(key) {
+			if f, err := s.eng.Stream(name); err == nil && f.IsFactory() &&
+				strings.ContainsRune(f.Settings().AccountRights, rune(r)) {
+				account, _ := p.Sub.Value.(string)
+				if s.opts.Access.CheckAccountKey(key, account, r) == nil {
+					return true
+				}
+			}
+		}
+	}
+	return s.authorize(ctx, name, r)
+}

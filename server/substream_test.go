@@ -1,0 +1,250 @@
+package server
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// post sends one text event and returns the answer.
+func (ts *testServer) post(path, body string, headers ...string) response {
+	ts.t.Helper()
+	return ts.admin("POST", path, []byte(body), append([]string{"Content-Type", "text/plain"}, headers...)...)
+}
+
+// wantID checks that r is a 200 with the id want.
+func wantID(t *testing.T, what string, r response, want int64) {
+	t.Helper()
+	var id int64
+	if r.code != 200 {
+		t.Fatalf("%s: %d %s", what, r.code, r.body)
+	}
+	r.json(t, &id)
+	if id != want {
+		t.Fatalf("%s: id %d, want %d", what, id, want)
+	}
+}
+
+// sqlRows runs q as the admin and returns its rows as compact JSON.
+func (ts *testServer) sqlRows(q string) string {
+	ts.t.Helper()
+	r := ts.admin("POST", "/sql", []byte(q))
+	if r.code != 200 {
+		ts.t.Fatalf("sql %s: %d %s", q, r.code, r.body)
+	}
+	var rows []map[string]any
+	r.json(ts.t, &rows)
+	b, _ := json.Marshal(rows)
+	return string(b)
+}
+
+// listData returns "id:data:sub" of a listing.
+func listData(t *testing.T, r response) string {
+	t.Helper()
+	if r.code != 200 {
+		t.Fatalf("listing: %d %s", r.code, r.body)
+	}
+	var evs []struct {
+		ID   int64  `json:"id"`
+		Data string `json:"data"`
+		Sub  string `json:"sub"`
+	}
+	r.json(t, &evs)
+	var out []string
+	for _, e := range evs {
+		out = append(out, strings.Join([]string{jsonNum(e.ID), e.Data, e.Sub}, ":"))
+	}
+	return strings.Join(out, " ")
+}
+
+func jsonNum(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+// TestSubstreams: the seed's example, POST /eric/events(1) then (2), over
+// real HTTP: each substream has ids from 0, reads and SQL see them apart
+// and together, segments land under sub= folders, and a restart keeps it
+// all.
+func TestSubstreams(t *testing.T) {
+	ts := startServer(t)
+	r := ts.admin("PUT", "/_/streams/eric/events", []byte(`{"factory": true}`))
+	if r.code != 201 {
+		t.Fatalf("declare the factory: %d %s", r.code, r.body)
+	}
+	wantID(t, "(1) first", ts.post("/eric/events(1)", "a"), 0)
+	wantID(t, "(1) second", ts.post("/eric/events(1)", "b"), 1)
+	wantID(t, "(2) first", ts.post("/eric/events(2)", "c"), 0)
+	wantID(t, "('x') first", ts.post("/eric/events('x')", "d"), 0)
+	wantID(t, `("x") is ('x')`, ts.post(`/eric/events("x")`, "e"), 1)
+	wantID(t, "(1.0) is (1)", ts.post("/eric/events(1.0)", "f"), 2)
+
+	for _, c := range []struct {
+		method, path string
+		code         int
+		says         string
+	}{
+		{"POST", "/eric/events", 400, "factory"},
+		{"GET", "/eric/events", 400, "argument"},
+		{"GET", "/eric/events(3)", 404, "does not exist"},
+		{"GET", "/eric/events(2)[5]", 404, "eric/events(2) has no event 5"},
+		{"POST", "/eric/nofactory(1)", 404, "factory"},
+	} {
+		r := ts.admin(c.method, c.path, []byte("z"), "Content-Type", "text/plain")
+		if r.code != c.code || !strings.Contains(r.errorText(t), c.says) {
+			t.Errorf("%s %s: %d %s, want %d saying %q", c.method, c.path, r.code, r.body, c.code, c.says)
+		}
+	}
+	wantID(t, "plain stream", ts.post("/eric/plain", "p"), 0)
+	if r := ts.post("/eric/plain(1)", "p"); r.code != 404 || !strings.Contains(r.errorText(t), "not a stream factory") {
+		t.Errorf("argument on a plain stream: %d %s", r.code, r.body)
+	}
+	if r := ts.admin("PUT", "/_/streams/eric/plain", []byte(`{"factory": true}`)); r.code != 409 {
+		t.Errorf("factory on a stream with events: %d %s", r.code, r.body)
+	}
+
+	check := func(stage string) {
+		t.Helper()
+		if got := listData(t, ts.admin("GET", "/eric/events(1)", nil)); got != "0:a:1 1:b:1 2:f:1" {
+			t.Fatalf("%s: (1) = %s", stage, got)
+		}
+		if got := listData(t, ts.admin("GET", "/eric/events('x').slice(1)", nil)); got != "1:e:'x'" {
+			t.Fatalf("%s: ('x').slice(1) = %s", stage, got)
+		}
+		r := ts.admin("GET", "/eric/events(2)[0]", nil)
+		if r.code != 200 || !strings.Contains(string(r.body), `"data":"c"`) {
+			t.Fatalf("%s: (2)[0] = %d %s", stage, r.code, r.body)
+		}
+		got := ts.sqlRows(`select _sub, count(*) as n, max(_id) as last from "eric"."events" group by _sub order by _sub`)
+		if want := `[{"_sub":"'x'","last":1,"n":2},{"_sub":"1","last":2,"n":3},{"_sub":"2","last":0,"n":1}]`; got != want {
+			t.Fatalf("%s: sql across substreams = %s, want %s", stage, got, want)
+		}
+		// One substream alone, a non-first column and a WHERE.
+		got = ts.sqlRows(`select decode(_data) as d from "eric"."events(1)" where _id >= 1 order by _id`)
+		if want := `[{"d":"b"},{"d":"f"}]`; got != want {
+			t.Fatalf("%s: sql on one substream = %s, want %s", stage, got, want)
+		}
+	}
+	check("tail")
+	if r := ts.admin("POST", "/_/flush", nil); r.code != 200 {
+		t.Fatalf("flush: %d %s", r.code, r.body)
+	}
+	check("flushed")
+	// SPEC 3's layout.
+	for _, key := range []string{
+		"streams/eric/events/sub=1/00000000000000000000-00000000000000000002.parquet",
+		"streams/eric/events/sub=%27x%27/00000000000000000000-00000000000000000001.parquet",
+		"streams/eric/events/sub=2/00000000000000000000-00000000000000000000.parquet",
+	} {
+		if _, err := os.Stat(filepath.Join(ts.dir, filepath.FromSlash(key))); err != nil {
+			t.Errorf("segment %s: %v", key, err)
+		}
+	}
+	ts.stop()
+	ts = startServerAt(t, ts.dir)
+	check("restarted")
+	wantID(t, "(2) after restart", ts.post("/eric/events(2)", "g"), 1)
+	r = ts.admin("GET", "/_/streams/eric/events/substreams", nil)
+	if r.code != 200 || !strings.Contains(string(r.body), `"path":"/eric/events(2)","next_id":2`) {
+		t.Fatalf("substreams: %d %s", r.code, r.body)
+	}
+}
+
+// TestBlocklists: writes whose Referer or factory argument a blocklist
+// lists are answered 202 null and not stored; reads are not affected.
+func TestBlocklists(t *testing.T) {
+	ts := startServer(t)
+	r := ts.admin("PUT", "/_/streams/eric/events", []byte(`{"factory": true,
+		"blocklist": {"referers": ["Spam.example", "/ads/", "app.example.com"], "arguments": ["\"bad\"", "13"]}}`))
+	if r.code != 201 {
+		t.Fatalf("settings: %d %s", r.code, r.body)
+	}
+	var got streamJSON
+	ts.admin("GET", "/_/streams/eric/events", nil).json(t, &got)
+	if !got.Factory || strings.Join(got.Blocklist.Referers, ",") != "spam.example,/ads/,app.example.com" ||
+		strings.Join(got.Blocklist.Arguments, ",") != "'bad',13" {
+		t.Fatalf("settings read back: %+v", got)
+	}
+	wantID(t, "a good write", ts.post("/eric/events(1)", "ok", "Referer", "https://good.example/spam.example"), 0)
+	for _, c := range []struct {
+		path    string
+		headers []string
+	}{
+		{"/eric/events('bad')", nil},
+		{"/eric/events(13.0)", nil},
+		{"/eric/events(1)", []string{"Referer", "https://www.SPAM.example/page"}},
+		{"/eric/events(1)", []string{"Origin", "https://app.example.com"}}, // no Referer: the Origin
+		{"/eric/events(1)", []string{"Referer", "https://good.example/ads/x"}},
+	} {
+		r := ts.post(c.path, "spam", c.headers...)
+		if r.code != 202 || string(r.body) != "null" {
+			t.Errorf("%s %v: %d %s, want 202 null", c.path, c.headers, r.code, r.body)
+		}
+	}
+	wantID(t, "a good write after", ts.post("/eric/events(1)", "ok2", "Referer", "https://notspam.example/"), 1)
+	if got := listData(t, ts.admin("GET", "/eric/events(1)", nil, "Referer", "https://spam.example/")); got != "0:ok:1 1:ok2:1" {
+		t.Fatalf("stored: %s", got)
+	}
+	if r := ts.admin("GET", "/eric/events('bad')", nil); r.code != 404 {
+		t.Fatalf("a blocked argument made a substream: %d %s", r.code, r.body)
+	}
+	m := string(ts.do("GET", "/metrics", nil).body)
+	for _, want := range []string{`ducktail_blocked_writes_total{reason="argument"} 2`, `ducktail_blocked_writes_total{reason="referer"} 3`} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if r := ts.admin("PUT", "/_/streams/eric/events", []byte(`{"factory": true, "blocklist": {"arguments": ["1)/pipe/a/b"]}}`)); r.code != 400 {
+		t.Errorf("a bad argument literal: %d %s", r.code, r.body)
+	}
+	// A plain stream's Referer blocklist.
+	if r := ts.admin("PUT", "/_/streams/eric/plain", []byte(`{"blocklist": {"referers": ["spam.example"]}}`)); r.code != 201 {
+		t.Fatalf("plain settings: %d %s", r.code, r.body)
+	}
+	if r := ts.post("/eric/plain", "x", "Referer", "http://spam.example:8080/"); r.code != 202 {
+		t.Errorf("plain stream, blocked referer: %d %s", r.code, r.body)
+	}
+	wantID(t, "plain stream, good write", ts.post("/eric/plain", "y"), 0)
+}
+
+// TestAccountSubstreams: API keys of the factory's account open every
+// substream; an account's own account-wide key opens its account substream
+// /a/s(account) when the factory grants account_rights.
+func TestAccountSubstreams(t *testing.T) {
+	ts := startServer(t)
+	if r := ts.admin("PUT", "/_/streams/eric/inbox", []byte(`{"factory": true, "account_rights": "w"}`)); r.code != 201 {
+		t.Fatalf("settings: %d %s", r.code, r.body)
+	}
+	key := func(account, stream, rights string) string {
+		b, _ := json.Marshal(map[string]string{"account": account, "stream": stream, "rights": rights})
+		r := ts.admin("POST", "/_/keys", b)
+		var out struct {
+			Key string `json:"key"`
+		}
+		r.json(t, &out)
+		if r.code != 201 {
+			t.Fatalf("key: %d %s", r.code, r.body)
+		}
+		return out.Key
+	}
+	eric := key("eric", "inbox", "rw")
+	bob := key("bob", "", "w")
+	bobOne := key("bob", "inbox", "w")
+	as := func(k string) []string { return []string{"Authorization", "Bearer " + k, "Content-Type", "text/plain"} }
+	for _, c := range []struct {
+		key, path, method string
+		code              int
+	}{
+		{eric, "/eric/inbox('anything')", "POST", 200},
+		{eric, "/eric/inbox(bob)", "POST", 200},
+		{eric, "/eric/inbox(bob)", "GET", 200},
+		{bob, "/eric/inbox(bob)", "POST", 200},
+		{bob, "/eric/inbox(bob)", "GET", 403}, // account_rights grants w only
+		{bob, "/eric/inbox(alice)", "POST", 403},
+		{bob, "/eric/inbox('bob')", "POST", 403},  // a string, not the account
+		{bobOne, "/eric/inbox(bob)", "POST", 403}, // not an account-wide key
+	} {
+		if r := ts.do(c.method, c.path, []byte("x"), as(c.key)...); r.code != c.code {
+			t.Errorf("%s %s: %d %s, want %d", c.method, c.path, r.code, r.body, c.code)
+		}
+	}
+}
