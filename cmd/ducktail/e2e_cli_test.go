@@ -50,6 +50,9 @@ func TestConfigErrors(t *testing.T) {
       fields:
         - {name: a, type: int65}
 `, "streams[0].schema", "int65")
+	f("blocklist-typo", "streams:\n  - name: a/s\n    factory: true\n    blocklist: {referer: [x]}\n", `"referer"`, "line 4")
+	f("blocklist-argument", "streams:\n  - name: a/s\n    factory: true\n    blocklist: {arguments: [\"'open\"]}\n", "streams[0]", "blocklist.arguments[0]")
+	f("topic-factory", "streams:\n  - name: a/s\n    factory: true\n    schema: {fields: [{name: a, type: int64}]}\n", "a/s", "factories of topics")
 	missing := filepath.Join(dir, "no-such-file.yaml")
 	if res := runCLI(t, nil, "serve", "--config", missing, "--listen", "127.0.0.1:0"); res.code == 0 || !strings.Contains(res.stderr, missing) {
 		t.Errorf("missing config: exit %d, stderr %q: want a refusal naming the file", res.code, res.stderr)
