@@ -234,9 +234,6 @@ func (e *Engine) newSubstream(ctx context.Context, f *Stream, arg SubArg) (*Stre
 	st.durable = st.nextID
 	st.lastTS = m.LastTS()
 	st.SetRateLimit(f.rateLimit())
-	if !e.opts.ReadOnly {
-		e.removeOrphans(ctx, st)
-	}
 	return st, nil
 }
 
@@ -261,6 +258,12 @@ func (e *Engine) discoverSubstreams(ctx context.Context) error {
 			st, err := e.newSubstream(ctx, f, SubArg{Literal: lit, Key: key})
 			if err != nil {
 				return base.Errorf(base.ErrCorrupt, "engine: substream %s(%s): %w", f.label, lit, err)
+			}
+			// Only here, with no writer yet: a substream made at run time
+			// has no leftovers (it had no marker), and a sweep racing a
+			// concurrent creator's first flush could delete its segment.
+			if !e.opts.ReadOnly {
+				e.removeOrphans(ctx, st)
 			}
 			f.subMu.Lock()
 			f.subs[lit] = st
