@@ -31,6 +31,11 @@ type streamDef struct {
 	TopicID uint32         `json:"topic_id"`
 	Fields  []schema.Field `json:"fields"`
 	Created time.Time      `json:"created"`
+	// Types are the event types with a JSON Type Definition, in order of
+	// first definition; Columns their columns (they never go away, since
+	// segments have them), in order of first appearance.
+	Types   []typeDef      `json:"types,omitempty"`
+	Columns []schema.Field `json:"columns,omitempty"`
 }
 
 const catalogName = "catalog.json"

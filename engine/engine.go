@@ -215,6 +215,9 @@ func (e *Engine) addStream(ctx context.Context, def streamDef) (*Stream, error) 
 		prefix:  "streams/" + name.Account + "/" + name.Name + "/",
 	}
 	st.turnCond = sync.NewCond(&st.mu)
+	if err := st.loadTypes(def); err != nil {
+		return nil, err
+	}
 	m, err := manifest.Load(ctx, e.store, st.prefix)
 	if err != nil {
 		return nil, err
@@ -343,6 +346,10 @@ func (e *Engine) catalogLocked() catalogFile {
 		def := streamDef{Name: st.name.String(), Kind: st.kind, TopicID: st.topicID}
 		if st.kind == "" {
 			def.Fields = schema.ToFields(st.payload)
+		}
+		if ts := st.types.Load(); ts != nil {
+			def.Types = ts.defs()
+			def.Columns = schema.ToFields(arrow.NewSchema(ts.columns, nil))
 		}
 		c.Streams = append(c.Streams, def)
 	}

@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/ducktail/ducktail/base"
 	"github.com/ducktail/ducktail/engine"
+	"github.com/ducktail/ducktail/internal/retype"
 	"github.com/ducktail/ducktail/query/sqlengine"
 	"github.com/ducktail/ducktail/storage"
 )
@@ -43,7 +46,11 @@ func (s *SQL) Query(ctx context.Context, q string, visible func(base.StreamName)
 	}
 	var views []sqlengine.View
 	var snaps []*engine.Snapshot
+	var conformed []arrow.RecordBatch
 	defer func() {
+		for _, r := range conformed {
+			r.Release()
+		}
 		for _, snap := range snaps {
 			snap.Release()
 		}
@@ -63,7 +70,14 @@ func (s *SQL) Query(ctx context.Context, q string, visible func(base.StreamName)
 			v.Files = append(v.Files, p)
 		}
 		for _, b := range snap.Tail {
-			v.Tail = append(v.Tail, sqlengine.TailBatch{FirstID: b.FirstID, Rec: b.Record()})
+			// A batch from before an event type added columns, or of one
+			// type, lacks some of the view's columns: nulls there.
+			rec, err := retype.Conform(b.Record(), v.Schema, memory.DefaultAllocator)
+			if err != nil {
+				return nil, fmt.Errorf("sql: %s: %w", st.Label(), err)
+			}
+			conformed = append(conformed, rec)
+			v.Tail = append(v.Tail, sqlengine.TailBatch{FirstID: b.FirstID, Rec: rec})
 		}
 		views = append(views, v)
 	}
