@@ -29,6 +29,9 @@ type decoded struct {
 	body    []byte // the arena copy
 	chunk   *chunk
 	bytes   int64
+	// stored and flushed are the batches' schemas when not the stream's
+	// own (typed events: their type's columns only).
+	stored, flushed *arrow.Schema
 }
 
 func (d *decoded) release() {
@@ -160,10 +163,14 @@ func (e *Engine) acknowledged(st *Stream, next, rows, bytes int64) {
 func (e *Engine) pushLocked(st *Stream, d *decoded, first, ts int64, tenant uint32, event string, pos wal.Pos) {
 	now := e.opts.Now()
 	id := first
+	stored, flushed := st.stored, st.flushed
+	if d.stored != nil {
+		stored, flushed = d.stored, d.flushed
+	}
 	for i, rec := range d.batches {
 		b := &Batch{
 			FirstID: id, Rows: rec.NumRows(), TS: ts, Event: event, Tenant: tenant,
-			Sub: st.sub, payload: rec, stored: st.stored, walPos: pos, arrived: now,
+			Sub: st.sub, payload: rec, stored: stored, flushed: flushed, walPos: pos, arrived: now,
 		}
 		if i == 0 {
 			b.Bytes = d.bytes
@@ -208,7 +215,7 @@ func (e *Engine) replayRecord(pos wal.Pos, rec []byte) error {
 		return base.Errorf(base.ErrCorrupt, "engine: wal: %s record at %d:%d starts at id %d, want %d",
 			name, pos.File, pos.Offset, r.firstID, st.nextID)
 	}
-	if r.kind == recEvent {
+	if r.kind == recEvent || r.kind == recTypedEvent {
 		return e.replayEvent(st, pos, &r)
 	}
 	d, err := e.decode(st, r.body)

@@ -32,8 +32,9 @@ type Batch struct {
 	arrived time.Time // when it was appended (or replayed): flush.max_age counts from it
 	payload arrow.RecordBatch
 	stored  *arrow.Schema
-	walPos  wal.Pos // just past the batch's WAL record
-	chunk   *chunk  // the arena chunk holding the body, or nil
+	flushed *arrow.Schema // stored in flushRecord's form
+	walPos  wal.Pos       // just past the batch's WAL record
+	chunk   *chunk        // the arena chunk holding the body, or nil
 
 	refs atomic.Int32
 	once sync.Once

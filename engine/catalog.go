@@ -33,6 +33,11 @@ type streamDef struct {
 	Created time.Time      `json:"created"`
 	// Settings are the admin API's and the config's: factory, blocklists.
 	Settings *Settings `json:"settings,omitempty"`
+	// Types are the event types with a JSON Type Definition, in order of
+	// first definition; Columns their columns (they never go away, since
+	// segments have them), in order of first appearance.
+	Types   []typeDef      `json:"types,omitempty"`
+	Columns []schema.Field `json:"columns,omitempty"`
 }
 
 const catalogName = "catalog.json"

@@ -7,6 +7,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/ducktail/ducktail/internal/retype"
 	"github.com/ducktail/ducktail/storage/manifest"
 	"github.com/ducktail/ducktail/storage/segment"
 )
@@ -61,8 +62,19 @@ func (e *Engine) compact(ctx context.Context, st *Stream) (int, error) {
 		}
 		recs = append(recs, got...)
 	}
+	// Segments written before an event type added columns lack them: the
+	// merged segment has the current schema, with nulls there.
+	stored, _ := st.schemas()
+	for i, r := range recs {
+		c, err := retype.Conform(r, stored, memory.DefaultAllocator)
+		if err != nil {
+			return 0, fmt.Errorf("compacting %s: segment rows: %w", st.label, err)
+		}
+		r.Release()
+		recs[i] = c
+	}
 	key := fmt.Sprintf("%s%020d-%020d.parquet", st.prefix, run[0].FirstID, run[len(run)-1].LastID)
-	info, err := e.writeSegment(ctx, key, st.stored, recs)
+	info, err := e.writeSegment(ctx, key, stored, recs)
 	if err != nil {
 		return 0, err
 	}

@@ -219,6 +219,9 @@ func (e *Engine) addStream(ctx context.Context, def streamDef) (*Stream, error) 
 	}
 	st.initSubState(def.Settings)
 	st.turnCond = sync.NewCond(&st.mu)
+	if err := st.loadTypes(def); err != nil {
+		return nil, err
+	}
 	m, err := manifest.Load(ctx, e.store, st.prefix)
 	if err != nil {
 		return nil, err
@@ -347,6 +350,10 @@ func (e *Engine) catalogLocked() catalogFile {
 		def := streamDef{Name: st.name.String(), Kind: st.kind, TopicID: st.topicID, Settings: st.settingsDef()}
 		if st.kind == "" {
 			def.Fields = schema.ToFields(st.payload)
+		}
+		if ts := st.types.Load(); ts != nil {
+			def.Types = ts.defs()
+			def.Columns = schema.ToFields(arrow.NewSchema(ts.columns, nil))
 		}
 		c.Streams = append(c.Streams, def)
 	}

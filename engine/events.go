@@ -21,14 +21,23 @@ const kindEvents = "events"
 // length and bytes). The header's ts is the first event's.
 const recEvent byte = 2
 
+// recTypedEvent is recEvent for a request with at least one typed event
+// (SPEC 2: its type has a JSON Type Definition): after each event's data
+// comes one flag byte, 1 for typed. The body is still the JSON as
+// received; replay rebuilds the typed row from it with the type's
+// definition.
+const recTypedEvent byte = 3
+
 // MaxEventBytes bounds an event's data (SPEC 4.2: 100 KiB).
 const MaxEventBytes = 100 << 10
 
 // eventsPayload is the payload of a stream of untyped events (SPEC 2): the
-// content type and the bytes of each event as received.
+// content type and the bytes of each event as received. _data is nullable:
+// it is null in typed rows (their body is in the typed columns), and only
+// there.
 var eventsPayload = arrow.NewSchema([]arrow.Field{
 	{Name: base.ColContentType, Type: arrow.BinaryTypes.String},
-	{Name: base.ColData, Type: arrow.BinaryTypes.Binary},
+	{Name: base.ColData, Type: arrow.BinaryTypes.Binary, Nullable: true},
 }, nil)
 
 // Event is one untyped event to append.
@@ -81,6 +90,15 @@ func (e *Engine) AppendEvents(ctx context.Context, st *Stream, evs []Event) ([]i
 	if err := e.writable(int64(size)); err != nil {
 		return nil, err
 	}
+	// Typed events are validated and built before anything is logged: all
+	// or nothing.
+	typed, err := e.buildTypedEvents(st, evs)
+	if err != nil {
+		return nil, err
+	}
+	if typed != nil {
+		defer typed.release()
+	}
 	if err := st.admit(int64(len(evs)), int64(size), e.opts.Now()); err != nil {
 		return nil, err
 	}
@@ -108,16 +126,23 @@ func (e *Engine) AppendEvents(ctx context.Context, st *Stream, evs []Event) ([]i
 		}
 		last = tss[i]
 	}
-	body := make([]byte, 0, size)
+	kind := recEvent
+	if typed != nil {
+		kind = recTypedEvent
+	}
+	body := make([]byte, 0, size+len(evs))
 	for i, ev := range evs {
 		body = appendEvent(body, tss[i], ev.Type, ev.ContentType, ev.Data)
+		if typed != nil {
+			body = append(body, typed.flag(i))
+		}
 	}
-	d, parsed, err := e.decodeEvents(body)
+	d, parsed, err := e.decodeEvents(body, kind, typed.take)
 	if err != nil {
 		st.mu.Unlock()
 		return nil, err
 	}
-	r := walRecord{kind: recEvent, name: st.label, firstID: st.nextID, rows: int64(len(evs)), ts: tss[0], event: evs[0].Type}
+	r := walRecord{kind: kind, name: st.label, firstID: st.nextID, rows: int64(len(evs)), ts: tss[0], event: evs[0].Type}
 	pos, err := e.log.AppendParts(r.appendHeader(hdr[:0]), d.body)
 	if err != nil {
 		st.mu.Unlock()
@@ -155,12 +180,19 @@ func appendEvent(dst []byte, ts int64, typ, contentType string, data []byte) []b
 type parsedEvent struct {
 	ts  int64
 	typ string
+	et  *eventType // the type of a typed row, else nil
 }
 
-// decodeEvents copies a recEvent body into the arena and makes one
-// one-row payload record per event, pointing into the copy. A malformed
-// body (only possible from a damaged log) is an error.
-func (e *Engine) decodeEvents(body []byte) (*decoded, []parsedEvent, error) {
+// typedRows gives the typed row of event i of a record, or nil for an
+// untyped one; data is the event's logged body.
+type typedRows func(i int, typ string, data []byte) (arrow.RecordBatch, *eventType)
+
+// decodeEvents copies a recEvent or recTypedEvent body into the arena and
+// makes one one-row payload record per event: for an untyped event its
+// content type and data, pointing into the copy; for a typed one the
+// record typed gives. A malformed body (only possible from a damaged log)
+// is an error.
+func (e *Engine) decodeEvents(body []byte, kind byte, typed typedRows) (*decoded, []parsedEvent, error) {
 	cp, ch := e.arena.copyIn(body)
 	d := &decoded{body: cp, chunk: ch, bytes: int64(len(body))}
 	var evs []parsedEvent
@@ -188,11 +220,26 @@ func (e *Engine) decodeEvents(body []byte) (*decoded, []parsedEvent, error) {
 			d.release()
 			return nil, nil, fmt.Errorf("bad event %d", len(evs))
 		}
-		d.batches = append(d.batches, array.NewRecordBatch(eventsPayload, []arrow.Array{
-			oneValue(arrow.BinaryTypes.String, ct), oneValue(arrow.BinaryTypes.Binary, data),
-		}, 1))
+		pe := parsedEvent{ts: int64(ts), typ: string(typ)}
+		var rec arrow.RecordBatch
+		if kind == recTypedEvent {
+			if len(b) == 0 || b[0] > 1 {
+				d.release()
+				return nil, nil, fmt.Errorf("bad event %d: typed flag", len(evs))
+			}
+			if b[0] == 1 && typed != nil {
+				rec, pe.et = typed(len(evs), pe.typ, data)
+			}
+			b = b[1:]
+		}
+		if rec == nil {
+			rec = array.NewRecordBatch(eventsPayload, []arrow.Array{
+				oneValue(arrow.BinaryTypes.String, ct), oneValue(arrow.BinaryTypes.Binary, data),
+			}, 1)
+		}
+		d.batches = append(d.batches, rec)
 		d.rows++
-		evs = append(evs, parsedEvent{ts: int64(ts), typ: string(typ)})
+		evs = append(evs, pe)
 	}
 	return d, evs, nil
 }
@@ -203,6 +250,9 @@ func (e *Engine) pushEventsLocked(st *Stream, d *decoded, evs []parsedEvent, fir
 	recs := d.batches
 	for i, rec := range recs {
 		one := &decoded{batches: []arrow.RecordBatch{rec}, rows: 1}
+		if et := evs[i].et; et != nil {
+			one.stored, one.flushed = et.stored, et.flushed
+		}
 		if i == 0 {
 			one.chunk, one.bytes = d.chunk, d.bytes
 		} else {
@@ -219,7 +269,9 @@ func (e *Engine) replayEvent(st *Stream, pos wal.Pos, r *walRecord) error {
 	if st.IsTopic() {
 		return base.Errorf(base.ErrCorrupt, "engine: wal: event record at %d:%d for topic %s", pos.File, pos.Offset, st.label)
 	}
-	d, evs, err := e.decodeEvents(r.body)
+	d, evs, err := e.decodeEvents(r.body, r.kind, func(_ int, typ string, data []byte) (arrow.RecordBatch, *eventType) {
+		return st.replayTyped(typ, data, e.mem)
+	})
 	if err != nil {
 		return base.Errorf(base.ErrCorrupt, "engine: wal: event record at %d:%d: %w", pos.File, pos.Offset, err)
 	}
@@ -241,4 +293,70 @@ func oneValue(t arrow.DataType, v []byte) arrow.Array {
 	data := array.NewData(t, 1, []*memory.Buffer{nil, memory.NewBufferBytes(offsets), memory.NewBufferBytes(v)}, nil, 0, 0)
 	defer data.Release()
 	return array.MakeFromData(data)
+}
+
+// typedEvents are the typed rows of one request, built before it is
+// logged: rows[i] is event i's, nil for an untyped event.
+type typedEvents struct {
+	rows  []arrow.RecordBatch
+	types []*eventType
+}
+
+// buildTypedEvents validates and builds the events whose type has a
+// definition, or returns nil when none has. Errors name the event when
+// there are several.
+func (e *Engine) buildTypedEvents(st *Stream, evs []Event) (*typedEvents, error) {
+	ts := st.typeSet()
+	if ts == nil {
+		return nil, nil
+	}
+	var t *typedEvents
+	for i := range evs {
+		et := ts.byName[evs[i].Type]
+		if et == nil {
+			continue
+		}
+		rec, err := et.buildTyped(evs[i].ContentType, evs[i].Data, e.mem)
+		if err != nil {
+			if t != nil {
+				t.release()
+			}
+			if len(evs) > 1 {
+				return nil, fmt.Errorf("event %d: %w", i, err)
+			}
+			return nil, err
+		}
+		if t == nil {
+			t = &typedEvents{rows: make([]arrow.RecordBatch, len(evs)), types: make([]*eventType, len(evs))}
+		}
+		t.rows[i], t.types[i] = rec, et
+	}
+	return t, nil
+}
+
+// flag is event i's typed flag in a recTypedEvent body.
+func (t *typedEvents) flag(i int) byte {
+	if t.rows[i] != nil {
+		return 1
+	}
+	return 0
+}
+
+// take hands event i's row over to the caller (a typedRows function).
+func (t *typedEvents) take(i int, _ string, _ []byte) (arrow.RecordBatch, *eventType) {
+	if t == nil {
+		return nil, nil
+	}
+	rec, et := t.rows[i], t.types[i]
+	t.rows[i] = nil
+	return rec, et
+}
+
+// release drops the rows nobody took.
+func (t *typedEvents) release() {
+	for _, r := range t.rows {
+		if r != nil {
+			r.Release()
+		}
+	}
 }

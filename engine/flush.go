@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/ducktail/ducktail/base"
+	"github.com/ducktail/ducktail/internal/retype"
 	"github.com/ducktail/ducktail/storage/manifest"
 	"github.com/ducktail/ducktail/storage/segment"
 )
@@ -201,14 +203,29 @@ func (e *Engine) writeBatches(ctx context.Context, st *Stream, batches []*Batch)
 		return segment.Info{}, "", err
 	}
 	key = fmt.Sprintf("%s%020d-%020d.parquet", st.prefix, batches[0].FirstID, last.LastID())
-	recs := make([]arrow.RecordBatch, len(batches))
-	for i, b := range batches {
-		recs[i] = b.flushRecord(st.flushed)
+	// One segment, one schema: the stream's current one. Batches appended
+	// before an event type added columns, or holding another type's
+	// columns only, get nulls in the columns they lack.
+	stored, flushed := st.schemas()
+	recs := make([]arrow.RecordBatch, 0, len(batches))
+	defer func() {
+		for _, r := range recs {
+			r.Release()
+		}
+	}()
+	for _, b := range batches {
+		r := b.flushRecord(b.flushed)
+		if b.stored != stored {
+			c, err := retype.Conform(r, flushed, memory.DefaultAllocator)
+			r.Release()
+			if err != nil {
+				return segment.Info{}, "", fmt.Errorf("flushing %s: %w", st.label, err)
+			}
+			r = c
+		}
+		recs = append(recs, r)
 	}
-	info, err = e.writeSegment(ctx, key, st.stored, recs)
-	for _, r := range recs {
-		r.Release()
-	}
+	info, err = e.writeSegment(ctx, key, stored, recs)
 	return info, key, err
 }
 

@@ -23,6 +23,9 @@ type Stream struct {
 	flushed *arrow.Schema // stored, with _event dictionary-encoded: see Batch.flushRecord
 	matcher *schema.Matcher
 	prefix  string // object key prefix: "streams/{account}/{name}/"
+	// types are the event types with a definition (nil: none); with them,
+	// the stream's schemas are types.payload, .stored and .flushed.
+	types atomic.Pointer[typeSet]
 
 	subState // factory settings and substreams: see substream.go
 
@@ -81,10 +84,30 @@ func (s *Stream) Name() base.StreamName { return s.name }
 func (s *Stream) TopicID() uint32 { return s.topicID }
 
 // Payload returns the schema of the user's fields.
-func (s *Stream) Payload() *arrow.Schema { return s.payload }
+func (s *Stream) Payload() *arrow.Schema {
+	if ts := s.typeSet(); ts != nil {
+		return ts.payload
+	}
+	return s.payload
+}
 
 // Stored returns the schema of stored rows: system columns, then payload.
-func (s *Stream) Stored() *arrow.Schema { return s.stored }
+// It grows when an event type adds columns; it always covers every row
+// appended before the call.
+func (s *Stream) Stored() *arrow.Schema {
+	if ts := s.typeSet(); ts != nil {
+		return ts.stored
+	}
+	return s.stored
+}
+
+// schemas returns the current stored schema and its flush form.
+func (s *Stream) schemas() (stored, flushed *arrow.Schema) {
+	if ts := s.typeSet(); ts != nil {
+		return ts.stored, ts.flushed
+	}
+	return s.stored, s.flushed
+}
 
 // Prefix returns the object key prefix of the stream's segments and manifest.
 func (s *Stream) Prefix() string { return s.prefix }

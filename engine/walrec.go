@@ -53,7 +53,7 @@ func (r *walRecord) decode(b []byte) error {
 		return bad("kind")
 	}
 	r.kind, b = b[0], b[1:]
-	if r.kind != recArrow && r.kind != recEvent {
+	if r.kind != recArrow && r.kind != recEvent && r.kind != recTypedEvent {
 		return bad("kind")
 	}
 	n, k := binary.Uvarint(b)

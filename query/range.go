@@ -174,10 +174,12 @@ func readSegment(ctx context.Context, store storage.Store, key string, r Range, 
 // underSchema wraps fn so that every record reaches it under schema s. A
 // segment written by an older build, or read back through Parquet, may label
 // nested types differently (field metadata, list item names) from the
-// stream's schema, and encoders need one schema per response.
+// stream's schema, and encoders need one schema per response. Records and
+// segments from before an event type added columns lack them: they are
+// matched by name and get nulls there.
 func underSchema(s *arrow.Schema, fn func(arrow.RecordBatch) error) func(arrow.RecordBatch) error {
 	return func(rec arrow.RecordBatch) error {
-		out, err := retype.RebindRecord(rec, s)
+		out, err := retype.Conform(rec, s, memory.DefaultAllocator)
 		if err != nil {
 			return fmt.Errorf("query: %w", err)
 		}

@@ -31,6 +31,10 @@ func (s *Server) stream(ctx *fasthttp.RequestCtx) {
 		s.writeError(ctx, err)
 		return
 	}
+	if p.Suffix == "json" || p.Suffix == "ts" {
+		s.getEventType(ctx, p)
+		return
+	}
 	if p.Suffix != "" || p.Logs || p.Pipe != nil {
 		s.writeError(ctx, base.Errorf(base.ErrNotFound, "%s: reducers, logs and pipes are not served yet", p))
 		return
@@ -114,6 +118,7 @@ func (s *Server) stream(ctx *fasthttp.RequestCtx) {
 		s.writeError(ctx, err)
 		return
 	}
+	ew.SetTyped(streamTypes{st})
 	if err := query.Read(ctx, s.eng.Store(), snap, r, func(rec arrow.RecordBatch) error { return ew.Write(rec) }); err != nil {
 		s.writeError(ctx, err)
 		return

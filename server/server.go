@@ -226,6 +226,9 @@ func (s *Server) dispatch(ctx *fasthttp.RequestCtx) string {
 	case string(method) == fasthttp.MethodPost:
 		s.postEvent(ctx)
 		return routeEvent
+	case string(method) == fasthttp.MethodPut:
+		s.putEventType(ctx)
+		return routeEvent
 	default:
 		s.stream(ctx)
 		return routeRead

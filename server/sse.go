@@ -49,6 +49,7 @@ func (s *Server) subscribe(ctx *fasthttp.RequestCtx, st *engine.Stream, r query.
 			if enc, err = encode.NewEventEncoder(st.Stored()); err != nil {
 				return
 			}
+			enc.SetTyped(streamTypes{st})
 		}
 		next := start
 		var line []byte

@@ -248,3 +248,38 @@ func TestAccountSubstreams(t *testing.T) {
 		}
 	}
 }
+
+// TestTypedSubstreams: a type defined on a factory reaches its substreams,
+// also those made before it, and SQL over the factory sees the typed
+// columns of every substream, buffered and flushed.
+func TestTypedSubstreams(t *testing.T) {
+	ts := startServer(t)
+	if r := ts.admin("PUT", "/_/streams/eric/clicks", []byte(`{"factory": true}`)); r.code != 201 {
+		t.Fatalf("declare the factory: %d %s", r.code, r.body)
+	}
+	wantID(t, "(1) untyped, before the type", ts.post("/eric/clicks(1)", "hello"), 0)
+	if r := ts.admin("PUT", "/eric/clicks:click", []byte(`{"properties": {"url": {"type": "string"}}}`)); r.code != 201 {
+		t.Fatalf("PUT type: %d %s", r.code, r.body)
+	}
+	js := []string{"Content-Type", "application/json"}
+	wantID(t, "(1) typed", ts.admin("POST", "/eric/clicks(1):click", []byte(`{"url": "a"}`), js...), 1)
+	wantID(t, "(2) typed", ts.admin("POST", "/eric/clicks(2):click", []byte(`{"url": "b"}`), js...), 0)
+	if r := ts.admin("POST", "/eric/clicks(2):click", []byte(`{"url": 1}`), js...); r.code != 400 || !strings.Contains(string(r.body), "/url") {
+		t.Fatalf("invalid typed event in a substream: %d %s, want 400 naming /url", r.code, r.body)
+	}
+	r := ts.admin("GET", "/eric/clicks(2)[0]", nil)
+	if r.code != 200 || !strings.Contains(string(r.body), `"data":{"url":"b"}`) {
+		t.Fatalf("GET (2)[0]: %d %s, want data as the typed object", r.code, r.body)
+	}
+	const q = `SELECT _sub, _id, url FROM "eric"."clicks" ORDER BY _sub, _id`
+	const want = `[{"_id":0,"_sub":"1","url":null},{"_id":1,"_sub":"1","url":"a"},{"_id":0,"_sub":"2","url":"b"}]`
+	if got := ts.sqlRows(q); got != want {
+		t.Fatalf("buffered: %s\nwant %s", got, want)
+	}
+	if r := ts.admin("POST", "/_/flush", nil); r.code != 200 {
+		t.Fatalf("flush: %d %s", r.code, r.body)
+	}
+	if got := ts.sqlRows(q); got != want {
+		t.Fatalf("flushed: %s\nwant %s", got, want)
+	}
+}

@@ -33,7 +33,25 @@ type EventEncoder struct {
 
 	// CSV text of _id and _event.
 	idText, eventText ValueAppender
+
+	// Typed rows (SPEC 2): their data object comes from typed, per event
+	// type, cached for the bound record.
+	typed      TypedRows
+	eventValue func(i int) string
+	typedApps  map[string]ValueAppender
 }
+
+// TypedRows renders the data object of typed rows: rows whose _data is
+// null and whose event type has a JSON Type Definition. Appender returns the
+// appender of the object of rec's rows of type event, or nil when event has
+// no definition (the row's payload columns are then written as they are).
+type TypedRows interface {
+	Appender(rec arrow.RecordBatch, event string) ValueAppender
+}
+
+// SetTyped makes the encoder render typed rows with t (nil: every payload
+// column, as for topic rows).
+func (e *EventEncoder) SetTyped(t TypedRows) { e.typed = t }
 
 // NewEventEncoder returns an encoder for records of the stored schema s: it
 // needs _id (int64), _ts (timestamp) and _event (utf8); _sub, _tenant,
@@ -161,7 +179,38 @@ func (e *EventEncoder) Bind(rec arrow.RecordBatch) error {
 	for _, k := range e.payloadIdx {
 		e.payload = append(e.payload, NewValueAppender(rec.Column(k)))
 	}
+	e.eventValue = nil
+	clear(e.typedApps)
+	if e.typed != nil {
+		switch a := evCol.(type) {
+		case *array.String:
+			e.eventValue = a.Value
+		case *array.Dictionary:
+			if d, ok := a.Dictionary().(*array.String); ok {
+				e.eventValue = func(i int) string { return d.Value(a.GetValueIndex(i)) }
+			}
+		}
+	}
 	return nil
+}
+
+// appendData appends the data object of row i, a typed or topic row.
+func (e *EventEncoder) appendData(dst []byte, i int) []byte {
+	if e.eventValue != nil {
+		ev := e.eventValue(i)
+		app, ok := e.typedApps[ev]
+		if !ok {
+			app = e.typed.Appender(e.rec, ev)
+			if e.typedApps == nil {
+				e.typedApps = make(map[string]ValueAppender)
+			}
+			e.typedApps[ev] = app
+		}
+		if app != nil {
+			return app(dst, i)
+		}
+	}
+	return e.appendPayload(dst, i)
 }
 
 // tsMillis returns the epoch milliseconds of a timestamp column's rows
@@ -234,7 +283,7 @@ func (e *EventEncoder) AppendJSON(dst []byte, i int) []byte {
 			dst = append(dst, `","encoding":"base64"`...)
 		}
 	} else {
-		dst = e.appendPayload(dst, i)
+		dst = e.appendData(dst, i)
 	}
 	if e.sub != nil && e.sub.IsValid(i) {
 		dst = append(dst, `,"sub":`...)
@@ -278,7 +327,7 @@ func (e *EventEncoder) appendCSV(dst, cell []byte, i int) (out, scratch []byte) 
 			dst = base64.StdEncoding.AppendEncode(dst, b) // never needs quotes
 		}
 	} else {
-		cell = e.appendPayload(cell[:0], i)
+		cell = e.appendData(cell[:0], i)
 		dst = appendCSVField(dst, cell)
 	}
 	return append(dst, '\n'), cell

@@ -33,6 +33,10 @@ func NewEventWriter(w io.Writer, f Format, s *arrow.Schema) (*EventWriter, error
 	return &EventWriter{doc: doc}, nil
 }
 
+// SetTyped makes the writer render typed rows with t (see
+// EventEncoder.SetTyped).
+func (ew *EventWriter) SetTyped(t TypedRows) { ew.enc.SetTyped(t) }
+
 // Write writes every row of rec. rec is not retained or released. After an
 // error from the io.Writer every later Write returns that error.
 func (ew *EventWriter) Write(rec arrow.RecordBatch) error {

@@ -1,0 +1,93 @@
+package jtdarrow
+
+import (
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/ducktail/ducktail/engine/jtd"
+)
+
+func mustColumns(t *testing.T, def string) []Prop {
+	t.Helper()
+	s, err := jtd.Parse([]byte(def))
+	if err != nil {
+		t.Fatal(err)
+	}
+	props, err := Columns(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return props
+}
+
+// TestMapping: each form's Arrow type (docs/types.md).
+func TestMapping(t *testing.T) {
+	f := func(sub, want string) {
+		t.Helper()
+		props := mustColumns(t, `{"definitions": {"d": {"type": "uint16"}}, "properties": {"x": `+sub+`}}`)
+		if got := props[0].Mapping.Type().String(); got != want {
+			t.Errorf("%s: %s, want %s", sub, got, want)
+		}
+	}
+	f(`{"type": "boolean"}`, "bool")
+	f(`{"type": "string"}`, "utf8")
+	f(`{"type": "timestamp"}`, "timestamp[ms, tz=UTC]")
+	f(`{"type": "float32"}`, "float32")
+	f(`{"type": "int8"}`, "int8")
+	f(`{"type": "uint32", "nullable": true}`, "uint32")
+	f(`{"enum": ["a"]}`, "dictionary<values=utf8, indices=int32, ordered=false>")
+	f(`{"elements": {"enum": ["a"]}}`, "list<item: utf8, nullable>")
+	f(`{"values": {"type": "int16"}}`, "map<utf8, int16, items_nullable>")
+	f(`{"properties": {"b": {"type": "string"}}, "optionalProperties": {"a": {"type": "int32"}}}`, "struct<b: utf8 nullable, a: int32 nullable>")
+	f(`{"ref": "d"}`, "uint16")
+	f(`{}`, "utf8")
+	f(`{"discriminator": "k", "mapping": {"x": {"properties": {}}}}`, "utf8")
+}
+
+// TestParseTimestamp: RFC 3339 as JTD accepts it, to milliseconds.
+func TestParseTimestamp(t *testing.T) {
+	f := func(s string, want int64, ok bool) {
+		t.Helper()
+		got, gotOK := ParseTimestamp(s)
+		if gotOK != ok || (ok && got != want) {
+			t.Errorf("%s: %d %v, want %d %v", s, got, gotOK, want, ok)
+		}
+	}
+	f("1970-01-01T00:00:00Z", 0, true)
+	f("1970-01-01t00:00:01.9999z", 1999, true)
+	f("1970-01-01T01:00:00+01:00", 0, true)
+	f("1969-12-31T23:59:59.9995Z", -1, true) // truncated toward the past
+	f("1990-12-31T23:59:60Z", 662688000000, true)
+	f("not a time", 0, false)
+}
+
+// TestRoundTrip: a JSON object built into columns renders back to itself,
+// minus what the definition does not store.
+func TestRoundTrip(t *testing.T) {
+	props := mustColumns(t, `{"properties": {"s": {"type": "string"}, "n": {"type": "int32", "nullable": true},
+		"e": {"enum": ["x", "y"]}, "l": {"elements": {"type": "float64"}}, "m": {"values": {"type": "boolean"}},
+		"o": {"properties": {"a": {"type": "timestamp"}}, "optionalProperties": {"b": {"type": "uint8"}}}, "j": {}},
+		"optionalProperties": {"opt": {"type": "string"}}, "additionalProperties": true}`)
+	in := `{"s":"tab\t\"q\" é","n":null,"e":"y","l":[1.5,-2,1e300],"m":{"b":true,"a":false},"o":{"a":"2020-01-02T03:04:05.678901Z"},"j":{"z":[1,"<&>"]},"extra":1}`
+	want := `{"e":"y","j":{"z":[1,"<&>"]},"l":[1.5,-2,1e+300],"m":{"a":false,"b":true},"n":null,"o":{"a":"2020-01-02T03:04:05.678Z"},"s":"tab\t\"q\" é"}`
+	v, err := DecodeJSON([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols := BuildColumns(memory.DefaultAllocator, props, v.(map[string]any))
+	fields := make([]arrow.Field, len(props))
+	for i, p := range props {
+		fields[i] = p.Field()
+	}
+	rec := array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, 1)
+	defer rec.Release()
+	for _, c := range cols {
+		c.Release()
+	}
+	if got := string(ObjectAppender(props, rec)(nil, 0)); got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+}

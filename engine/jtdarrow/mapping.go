@@ -1,0 +1,193 @@
+package jtdarrow
+
+import (
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/ducktail/ducktail/base"
+	"github.com/ducktail/ducktail/engine/jtd"
+)
+
+// kind is how a Mapping stores its value.
+type kind uint8
+
+const (
+	kindBool kind = iota
+	kindString
+	kindTimestamp
+	kindFloat32
+	kindFloat64
+	kindInt8
+	kindUint8
+	kindInt16
+	kindUint16
+	kindInt32
+	kindUint32
+	kindEnum // utf8, or dictionary<int32, utf8> when Mapping.dict
+	kindList
+	kindMap
+	kindStruct
+	kindJSON // utf8 holding the JSON text of the value
+)
+
+// Mapping is how the values of one schema are stored: an Arrow type and,
+// for nested types, the mappings inside it. Immutable once built.
+type Mapping struct {
+	kind   kind
+	typ    arrow.DataType
+	dict   bool     // kindEnum stored as a dictionary
+	elem   *Mapping // kindList items, kindMap values
+	fields []Prop   // kindStruct, in field order
+}
+
+// Type returns the Arrow type that stores the schema's values.
+func (m *Mapping) Type() arrow.DataType { return m.typ }
+
+// Prop is one property of a properties-form schema: a struct field, or a
+// top-level column of an event type.
+type Prop struct {
+	Name     string
+	Required bool // in "properties" rather than "optionalProperties"
+	Mapping  *Mapping
+}
+
+// Field returns the property as a nullable Arrow field.
+func (p Prop) Field() arrow.Field {
+	return arrow.Field{Name: p.Name, Type: p.Mapping.typ, Nullable: true}
+}
+
+// timestampType is the type of timestamp-form values: like _ts.
+var timestampType = &arrow.TimestampType{Unit: arrow.Millisecond, TimeZone: "UTC"}
+
+// dictType is the type of a top-level enum column.
+var dictType = &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
+
+// Columns returns the top-level columns of an event type: one per property
+// of the root, required ones first, each group sorted by name (the order
+// JTD itself gives no meaning to). The root must be of the properties form,
+// and no property name may start with '_' (SPEC 2: those are the system
+// columns'). Errors wrap base.ErrInvalid and name the property.
+func Columns(s *jtd.Schema) ([]Prop, error) {
+	if s.Form() != jtd.FormProperties {
+		return nil, base.Errorf(base.ErrInvalid,
+			"an event type's root must be of the properties form (\"properties\", \"optionalProperties\", \"additionalProperties\"), not the %s form", s.Form())
+	}
+	if s.Nullable() {
+		return nil, base.Errorf(base.ErrInvalid, "an event type's root may not be nullable: an event is an object")
+	}
+	c := compiler{active: map[string]bool{}}
+	return c.props(s, true)
+}
+
+type compiler struct {
+	active map[string]bool // definitions being compiled: a ref to one is recursive
+}
+
+func (c *compiler) props(s *jtd.Schema, top bool) ([]Prop, error) {
+	req, opt := s.PropertyNames()
+	reqs, opts := s.Properties(), s.OptionalProperties()
+	out := make([]Prop, 0, len(req)+len(opt))
+	add := func(name string, sub *jtd.Schema, required bool) error {
+		if top {
+			if strings.HasPrefix(name, "_") {
+				return base.Errorf(base.ErrInvalid, "property %q: names starting with '_' are reserved for system columns (SPEC 2)", name)
+			}
+			if name == "" {
+				return base.Errorf(base.ErrInvalid, "property \"\": a column needs a name")
+			}
+		}
+		m, err := c.mapping(sub, top)
+		if err != nil {
+			return err
+		}
+		out = append(out, Prop{Name: name, Required: required, Mapping: m})
+		return nil
+	}
+	for _, n := range req {
+		if err := add(n, reqs[n], true); err != nil {
+			return nil, err
+		}
+	}
+	for _, n := range opt {
+		if err := add(n, opts[n], false); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// mapping compiles s. top says whether the value is a whole top-level
+// column (an enum is then a dictionary: Parquet cannot store dictionaries
+// nested in lists or maps).
+func (c *compiler) mapping(s *jtd.Schema, top bool) (*Mapping, error) {
+	switch s.Form() {
+	case jtd.FormRef:
+		name := s.Ref()
+		if c.active[name] {
+			return &Mapping{kind: kindJSON, typ: arrow.BinaryTypes.String}, nil
+		}
+		c.active[name] = true
+		defer delete(c.active, name)
+		return c.mapping(s.Resolve(), top)
+	case jtd.FormType:
+		return typeMapping(s.Type()), nil
+	case jtd.FormEnum:
+		if top {
+			return &Mapping{kind: kindEnum, typ: dictType, dict: true}, nil
+		}
+		return &Mapping{kind: kindEnum, typ: arrow.BinaryTypes.String}, nil
+	case jtd.FormElements:
+		e, err := c.mapping(s.Elements(), false)
+		if err != nil {
+			return nil, err
+		}
+		return &Mapping{kind: kindList, typ: arrow.ListOf(e.typ), elem: e}, nil
+	case jtd.FormValues:
+		v, err := c.mapping(s.Values(), false)
+		if err != nil {
+			return nil, err
+		}
+		mt := arrow.MapOf(arrow.BinaryTypes.String, v.typ)
+		return &Mapping{kind: kindMap, typ: mt, elem: v}, nil
+	case jtd.FormProperties:
+		props, err := c.props(s, false)
+		if err != nil {
+			return nil, err
+		}
+		fields := make([]arrow.Field, len(props))
+		for i, p := range props {
+			fields[i] = p.Field()
+		}
+		return &Mapping{kind: kindStruct, typ: arrow.StructOf(fields...), fields: props}, nil
+	}
+	// The empty form and the discriminator form (a union) have no one
+	// Arrow type: keep the JSON text.
+	return &Mapping{kind: kindJSON, typ: arrow.BinaryTypes.String}, nil
+}
+
+func typeMapping(t jtd.Type) *Mapping {
+	switch t {
+	case jtd.TypeBoolean:
+		return &Mapping{kind: kindBool, typ: arrow.FixedWidthTypes.Boolean}
+	case jtd.TypeTimestamp:
+		return &Mapping{kind: kindTimestamp, typ: timestampType}
+	case jtd.TypeFloat32:
+		return &Mapping{kind: kindFloat32, typ: arrow.PrimitiveTypes.Float32}
+	case jtd.TypeFloat64:
+		return &Mapping{kind: kindFloat64, typ: arrow.PrimitiveTypes.Float64}
+	case jtd.TypeInt8:
+		return &Mapping{kind: kindInt8, typ: arrow.PrimitiveTypes.Int8}
+	case jtd.TypeUint8:
+		return &Mapping{kind: kindUint8, typ: arrow.PrimitiveTypes.Uint8}
+	case jtd.TypeInt16:
+		return &Mapping{kind: kindInt16, typ: arrow.PrimitiveTypes.Int16}
+	case jtd.TypeUint16:
+		return &Mapping{kind: kindUint16, typ: arrow.PrimitiveTypes.Uint16}
+	case jtd.TypeInt32:
+		return &Mapping{kind: kindInt32, typ: arrow.PrimitiveTypes.Int32}
+	case jtd.TypeUint32:
+		return &Mapping{kind: kindUint32, typ: arrow.PrimitiveTypes.Uint32}
+	}
+	return &Mapping{kind: kindString, typ: arrow.BinaryTypes.String}
+}

@@ -1,0 +1,208 @@
+package jtdarrow
+
+import (
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+)
+
+// Appender appends the JSON of row i of the array or record it was made
+// for.
+type Appender func(dst []byte, i int) []byte
+
+// ObjectAppender returns the appender of the JSON object of an event type's
+// row in rec: its properties from the columns of the same names, a null
+// optional property left out and a null required one (a nullable property)
+// written as null. A column rec lacks (a segment written before the type
+// had it) counts as null.
+func ObjectAppender(props []Prop, rec arrow.RecordBatch) Appender {
+	cols := make([]arrow.Array, len(props))
+	s := rec.Schema()
+	for i, p := range props {
+		if idx := s.FieldIndices(p.Name); len(idx) > 0 {
+			cols[i] = rec.Column(idx[0])
+		}
+	}
+	return objectAppender(props, cols)
+}
+
+func objectAppender(props []Prop, cols []arrow.Array) Appender {
+	keys := make([][]byte, len(props))
+	vals := make([]Appender, len(props))
+	for i, p := range props {
+		keys[i] = append(appendString(nil, p.Name), ':')
+		if cols[i] != nil {
+			vals[i] = valueAppender(p.Mapping, cols[i])
+		}
+	}
+	return func(dst []byte, row int) []byte {
+		dst = append(dst, '{')
+		first := true
+		for i, p := range props {
+			c := cols[i]
+			null := c == nil || c.IsNull(row)
+			if null && !p.Required {
+				continue
+			}
+			if !first {
+				dst = append(dst, ',')
+			}
+			first = false
+			dst = append(dst, keys[i]...)
+			if null {
+				dst = append(dst, "null"...)
+			} else {
+				dst = vals[i](dst, row)
+			}
+		}
+		return append(dst, '}')
+	}
+}
+
+// valueAppender returns the appender of arr's non-null values as m maps
+// them. An array of an unexpected type renders as null.
+func valueAppender(m *Mapping, arr arrow.Array) Appender {
+	null := func(dst []byte, _ int) []byte { return append(dst, "null"...) }
+	orNull := func(f Appender) Appender {
+		return func(dst []byte, i int) []byte {
+			if arr.IsNull(i) {
+				return append(dst, "null"...)
+			}
+			return f(dst, i)
+		}
+	}
+	switch a := arr.(type) {
+	case *array.Boolean:
+		return orNull(func(dst []byte, i int) []byte { return strconv.AppendBool(dst, a.Value(i)) })
+	case *array.String:
+		if m.kind == kindJSON {
+			return orNull(func(dst []byte, i int) []byte { return append(dst, a.Value(i)...) })
+		}
+		return orNull(func(dst []byte, i int) []byte { return appendString(dst, a.Value(i)) })
+	case *array.Dictionary:
+		dict, ok := a.Dictionary().(*array.String)
+		if !ok {
+			return null
+		}
+		return orNull(func(dst []byte, i int) []byte { return appendString(dst, dict.Value(a.GetValueIndex(i))) })
+	case *array.Timestamp:
+		return orNull(func(dst []byte, i int) []byte {
+			dst = append(dst, '"')
+			dst = time.UnixMilli(int64(a.Value(i))).UTC().AppendFormat(dst, "2006-01-02T15:04:05.000Z07:00")
+			return append(dst, '"')
+		})
+	case *array.Float32:
+		return orNull(func(dst []byte, i int) []byte { return strconv.AppendFloat(dst, float64(a.Value(i)), 'g', -1, 32) })
+	case *array.Float64:
+		return orNull(func(dst []byte, i int) []byte { return strconv.AppendFloat(dst, a.Value(i), 'g', -1, 64) })
+	case *array.Int8:
+		return orNull(func(dst []byte, i int) []byte { return strconv.AppendInt(dst, int64(a.Value(i)), 10) })
+	case *array.Int16:
+		return orNull(func(dst []byte, i int) []byte { return strconv.AppendInt(dst, int64(a.Value(i)), 10) })
+	case *array.Int32:
+		return orNull(func(dst []byte, i int) []byte { return strconv.AppendInt(dst, int64(a.Value(i)), 10) })
+	case *array.Uint8:
+		return orNull(func(dst []byte, i int) []byte { return strconv.AppendUint(dst, uint64(a.Value(i)), 10) })
+	case *array.Uint16:
+		return orNull(func(dst []byte, i int) []byte { return strconv.AppendUint(dst, uint64(a.Value(i)), 10) })
+	case *array.Uint32:
+		return orNull(func(dst []byte, i int) []byte { return strconv.AppendUint(dst, uint64(a.Value(i)), 10) })
+	case *array.Map: // before List: a Map is a List
+		if m.kind != kindMap {
+			return null
+		}
+		keys, ok := a.Keys().(*array.String)
+		if !ok {
+			return null
+		}
+		items := valueAppender(m.elem, a.Items())
+		return orNull(func(dst []byte, i int) []byte {
+			lo, hi := a.ValueOffsets(i)
+			dst = append(dst, '{')
+			for j := lo; j < hi; j++ {
+				if j > lo {
+					dst = append(dst, ',')
+				}
+				dst = appendString(dst, keys.Value(int(j)))
+				dst = append(dst, ':')
+				dst = items(dst, int(j))
+			}
+			return append(dst, '}')
+		})
+	case *array.List:
+		if m.kind != kindList {
+			return null
+		}
+		elems := valueAppender(m.elem, a.ListValues())
+		return orNull(func(dst []byte, i int) []byte {
+			lo, hi := a.ValueOffsets(i)
+			dst = append(dst, '[')
+			for j := lo; j < hi; j++ {
+				if j > lo {
+					dst = append(dst, ',')
+				}
+				dst = elems(dst, int(j))
+			}
+			return append(dst, ']')
+		})
+	case *array.Struct:
+		if m.kind != kindStruct {
+			return null
+		}
+		st := a.DataType().(*arrow.StructType)
+		cols := make([]arrow.Array, len(m.fields))
+		for i, f := range m.fields {
+			if idx, ok := st.FieldIdx(f.Name); ok {
+				cols[i] = a.Field(idx)
+			}
+		}
+		return orNull(objectAppender(m.fields, cols))
+	}
+	return null
+}
+
+// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD.
+func appendString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, "\ufffd"...)
+			i++
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}

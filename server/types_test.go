@@ -1,0 +1,243 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// clickJTD is the click type of the seed document (pipet-http.txt).
+const clickJTD = `{
+  "properties": {
+    "url": { "type": "string" },
+    "xpath": { "elements": {"type": "string" } }
+  },
+  "additionalProperties": true
+}`
+
+// seedClick is the body curl and fetch send in the seed's example.
+const seedClick = `{"url": "https://pipet.io", "xpath": ["html", "body", "div", "a"]}`
+
+// TestTypedEventsSeed follows the seed: PUT the click type, POST the exact
+// seed body, read it back as an object, in every format, and through SQL.
+func TestTypedEventsSeed(t *testing.T) {
+	ts := startServer(t)
+	r := ts.admin("PUT", "/user/stream:click", []byte(clickJTD), "Content-Type", "application/json")
+	if r.code != 201 {
+		t.Fatalf("PUT click: %d %s", r.code, r.body)
+	}
+	var stored map[string]any
+	r.json(t, &stored)
+	if stored["additionalProperties"] != true {
+		t.Fatalf("PUT answer: %s", r.body)
+	}
+	if r = ts.admin("PUT", "/user/stream:click", []byte(clickJTD), "Content-Type", "application/json"); r.code != 200 {
+		t.Fatalf("PUT click again: %d %s", r.code, r.body)
+	}
+	// An untyped event first, then the seed's typed one (curl: application/json;
+	// fetch with a string body: text/plain), with an extra property.
+	if r = ts.admin("POST", "/user/stream", []byte("Hello, world!"), "Content-Type", "text/plain"); r.code != 200 {
+		t.Fatalf("untyped POST: %d %s", r.code, r.body)
+	}
+	if r = ts.admin("POST", "/user/stream:click", []byte(seedClick), "Content-Type", "application/json"); r.code != 200 || string(bytes.TrimSpace(r.body)) != "1" {
+		t.Fatalf("seed POST: %d %s", r.code, r.body)
+	}
+	extra := `{"url":"https://a.example/?q=<x>","xpath":[],"ignored":{"deep":1}}`
+	if r = ts.admin("POST", "/user/stream:click", []byte(extra), "Content-Type", "text/plain;charset=UTF-8"); r.code != 200 {
+		t.Fatalf("fetch-style POST: %d %s", r.code, r.body)
+	}
+
+	check := func(when string, n int) {
+		t.Helper()
+		r := ts.admin("GET", "/user/stream[1]", nil)
+		var ev struct {
+			Event string         `json:"event"`
+			Data  map[string]any `json:"data"`
+		}
+		r.json(t, &ev)
+		want := map[string]any{"url": "https://pipet.io", "xpath": []any{"html", "body", "div", "a"}}
+		if r.code != 200 || ev.Event != "click" || !jsonEqual(ev.Data, want) {
+			t.Fatalf("%s: GET [1]: %d %s", when, r.code, r.body)
+		}
+		r = ts.admin("GET", "/user/stream", nil)
+		var evs []map[string]any
+		r.json(t, &evs)
+		if len(evs) != n || evs[0]["data"] != "Hello, world!" ||
+			!jsonEqual(evs[2]["data"], map[string]any{"url": "https://a.example/?q=<x>", "xpath": []any{}}) {
+			t.Fatalf("%s: listing: %s", when, r.body)
+		}
+		r = ts.admin("GET", "/user/stream", nil, "Accept", "text/csv")
+		rows, err := csv.NewReader(bytes.NewReader(r.body)).ReadAll()
+		if err != nil || len(rows) != n+1 || rows[2][3] != `{"url":"https://pipet.io","xpath":["html","body","div","a"]}` {
+			t.Fatalf("%s: CSV: %v %q", when, err, r.body)
+		}
+		r = ts.admin("GET", "/user/stream", nil, "Accept", "application/vnd.apache.arrow.stream")
+		rd, err := ipc.NewReader(bytes.NewReader(r.body), ipc.WithAllocator(memory.DefaultAllocator))
+		if err != nil {
+			t.Fatalf("%s: arrow: %v", when, err)
+		}
+		if s := rd.Schema(); len(s.FieldIndices("url")) != 1 || len(s.FieldIndices("xpath")) != 1 {
+			t.Fatalf("%s: arrow schema %s", when, s)
+		}
+		rd.Release()
+		r = ts.admin("POST", "/sql", []byte(`select _id, url, xpath[2] as x, _data is null as typed from "user"."stream" where _event = 'click' order by _id`))
+		var sqlRows []map[string]any
+		r.json(t, &sqlRows)
+		if r.code != 200 || len(sqlRows) != n-1 || sqlRows[0]["url"] != "https://pipet.io" || sqlRows[0]["x"] != "body" || sqlRows[0]["typed"] != true {
+			t.Fatalf("%s: SQL: %d %s", when, r.code, r.body)
+		}
+	}
+	check("buffered", 3)
+	if err := ts.eng.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	check("flushed", 3)
+
+	// Types survive a restart, and typed rows still in the WAL come back
+	// typed.
+	if r = ts.admin("POST", "/user/stream:click", []byte(seedClick), "Content-Type", "application/json"); r.code != 200 {
+		t.Fatalf("POST: %d %s", r.code, r.body)
+	}
+	dir := ts.dir
+	ts.stop()
+	ts = startServerAt(t, dir)
+	check("restarted", 4)
+	if r = ts.admin("GET", "/user/stream:click.json", nil); r.code != 200 || !jsonEqualText(t, r.body, clickJTD) {
+		t.Fatalf(".json after restart: %d %s", r.code, r.body)
+	}
+	r = ts.admin("GET", "/user/stream[3]", nil)
+	if !strings.Contains(string(r.body), `"data":{"url":"https://pipet.io","xpath":["html","body","div","a"]}`) {
+		t.Fatalf("[3] after restart: %s", r.body)
+	}
+}
+
+func TestTypedEventsErrors(t *testing.T) {
+	ts := startServer(t)
+	put := func(path, body string) response {
+		t.Helper()
+		return ts.admin("PUT", path, []byte(body), "Content-Type", "application/json")
+	}
+	if r := put("/user/stream:click", clickJTD); r.code != 201 {
+		t.Fatalf("PUT: %d %s", r.code, r.body)
+	}
+	for _, c := range []struct {
+		name string
+		r    response
+		code int
+		want string
+	}{
+		{"not a string in xpath", ts.admin("POST", "/user/stream:click", []byte(`{"url":"u","xpath":["a",2]}`), "Content-Type", "application/json"), 400, `"/xpath/1"`},
+		{"missing property", ts.admin("POST", "/user/stream:click", []byte(`{"url":"u"}`), "Content-Type", "application/json"), 400, "xpath"},
+		{"not JSON", ts.admin("POST", "/user/stream:click", []byte(`Hello, world!`), "Content-Type", "text/plain"), 400, "not JSON"},
+		{"CSV body", ts.admin("POST", "/user/stream:click", []byte("a,b\n"), "Content-Type", "text/csv"), 415, "application/json"},
+		{"bulk with one bad part", ts.admin("POST", "/user/stream", []byte(
+			"--b\r\nEvent-Type: click\r\nContent-Type: application/json\r\n\r\n"+seedClick+"\r\n"+
+				"--b\r\nEvent-Type: click\r\nContent-Type: application/json\r\n\r\n{\"url\":1,\"xpath\":[]}\r\n--b--\r\n"),
+			"Content-Type", "multipart/mixed; boundary=b"), 400, "event 1"},
+		{"int64", put("/user/stream:t2", `{"properties": {"id": {"type": "int64"}}}`), 400, "int8, uint8, int16, uint16, int32 and uint32"},
+		{"root not properties", put("/user/stream:t3", `{"type": "string"}`), 400, "properties form"},
+		{"underscore property", put("/user/stream:t4", `{"properties": {"_id": {"type": "string"}}}`), 400, `"_id"`},
+		{"bad JTD", put("/user/stream:t5", `{"properties": {"a": {"type": "string", "enum": ["x"]}}}`), 400, "/properties/a"},
+		{"conflicting property", put("/user/stream:view", `{"properties": {"url": {"type": "uint8"}}}`), 409, `"url"`},
+		{"incompatible redefinition", put("/user/stream:click", `{"properties": {"url": {"elements": {"type": "string"}}}}`), 409, `"url"`},
+		{"unknown type .json", ts.admin("GET", "/user/stream:nope.json", nil), 404, "nope"},
+		{"no auth", ts.do("PUT", "/user/stream:x", []byte(clickJTD)), 401, "credentials"},
+	} {
+		if c.r.code != c.code || !strings.Contains(c.r.errorText(t), c.want) {
+			t.Errorf("%s: %d %s, want %d with %q", c.name, c.r.code, c.r.body, c.code, c.want)
+		}
+	}
+	// Nothing of the failed requests was stored.
+	if r := ts.admin("GET", "/user/stream", nil); string(bytes.TrimSpace(r.body)) != "[]" {
+		t.Fatalf("stored after failures: %s", r.body)
+	}
+	// A compatible redefinition adds a property.
+	if r := put("/user/stream:click", `{"properties": {"url": {"type": "string"}, "xpath": {"elements": {"type": "string"}}}, "optionalProperties": {"n": {"type": "uint32"}}}`); r.code != 200 {
+		t.Fatalf("compatible redefinition: %d %s", r.code, r.body)
+	}
+	if r := ts.admin("POST", "/user/stream:click", []byte(`{"url":"u","xpath":[],"n":7}`), "Content-Type", "application/json"); r.code != 200 {
+		t.Fatalf("POST with n: %d %s", r.code, r.body)
+	}
+	if r := ts.admin("GET", "/user/stream[0]", nil); !strings.Contains(string(r.body), `"data":{"url":"u","xpath":[],"n":7}`) {
+		t.Fatalf("[0]: %s", r.body)
+	}
+	// A topic takes no event types.
+	ts.createDemo("demo/events")
+	if r := put("/demo/events:click", clickJTD); r.code != 409 || !strings.Contains(r.errorText(t), "topic") {
+		t.Fatalf("PUT on a topic: %d %s", r.code, r.body)
+	}
+}
+
+func TestTypedEventsTypeScript(t *testing.T) {
+	ts := startServer(t)
+	def := `{"definitions": {"point": {"properties": {"x": {"type": "float64"}, "y": {"type": "int32"}}}},
+	  "properties": {"url": {"type": "string"}, "at": {"type": "timestamp", "nullable": true},
+	    "kind": {"enum": ["a", "b"]}, "where": {"ref": "point"}, "tags": {"values": {"type": "boolean"}},
+	    "shape": {"discriminator": "t", "mapping": {"sq": {"properties": {"side": {"type": "uint8"}}}}}},
+	  "optionalProperties": {"any": {}}}`
+	if r := ts.admin("PUT", "/user/stream:page-view", []byte(def)); r.code != 201 {
+		t.Fatalf("PUT: %d %s", r.code, r.body)
+	}
+	r := ts.admin("GET", "/user/stream:page-view.ts", nil)
+	want := `export interface PageView { at: string | null; kind: "a" | "b"; shape: { t: "sq"; side: number }; tags: Record<string, boolean>; url: string; where: Point; any?: unknown }
+
+export interface Point { x: number; y: number }
+`
+	if r.code != 200 || string(r.body) != want {
+		t.Fatalf(".ts: %d\n%s\nwant\n%s", r.code, r.body, want)
+	}
+	r = ts.admin("GET", "/user/stream:page-view.json", nil)
+	if r.code != 200 || !jsonEqualText(t, r.body, def) {
+		t.Fatalf(".json: %d %s", r.code, r.body)
+	}
+	body := `{"url":"u","at":"2024-02-29T23:59:60.1234Z","kind":"b","where":{"x":1.5,"y":-2},"tags":{"z":true,"a":false},
+	  "shape":{"t":"sq","side":3},"any":[1,{"k":null}]}`
+	if r = ts.admin("POST", "/user/stream:page-view", []byte(body), "Content-Type", "application/json"); r.code != 200 {
+		t.Fatalf("POST: %d %s", r.code, r.body)
+	}
+	for _, when := range []string{"buffered", "flushed"} {
+		r = ts.admin("GET", "/user/stream[0]", nil)
+		var ev struct {
+			Data map[string]any `json:"data"`
+		}
+		r.json(t, &ev)
+		want := map[string]any{"url": "u", "at": "2024-03-01T00:00:00.123Z", "kind": "b", "where": map[string]any{"x": 1.5, "y": -2.0},
+			"tags": map[string]any{"a": false, "z": true}, "shape": map[string]any{"t": "sq", "side": 3.0}, "any": []any{1.0, map[string]any{"k": nil}}}
+		if !jsonEqual(ev.Data, want) {
+			t.Fatalf("%s: %s", when, r.body)
+		}
+		if err := ts.eng.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r = ts.admin("POST", "/sql", []byte(`select "where".x as x, kind, tags['z'] as z, shape->>'t' as t from "user"."stream"`))
+	var rows []map[string]any
+	r.json(t, &rows)
+	if r.code != 200 || len(rows) != 1 || rows[0]["x"] != 1.5 || rows[0]["kind"] != "b" || rows[0]["z"] != true || rows[0]["t"] != "sq" {
+		t.Fatalf("SQL: %d %s", r.code, r.body)
+	}
+}
+
+func jsonEqual(a, b any) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return bytes.Equal(x, y)
+}
+
+func jsonEqualText(t *testing.T, a []byte, b string) bool {
+	t.Helper()
+	var x, y any
+	if err := json.Unmarshal(a, &x); err != nil {
+		t.Fatalf("not JSON: %s", a)
+	}
+	if err := json.Unmarshal([]byte(b), &y); err != nil {
+		t.Fatal(err)
+	}
+	return jsonEqual(x, y)
+}
