@@ -8,12 +8,27 @@
 #       a raw pqarrow write of the same rows);
 #   (c) ingest allocations: server BenchmarkIngestAlloc at 10 and 100 KiB
 #       (B/op must not grow with the body) and BenchmarkNoopHandler;
-#   (d) the WAL's BenchmarkAppendWait at 100 KiB records, when present.
+#   (d) the WAL's BenchmarkAppendWait at 100 KiB records, when present;
+#   (e) single Pipet JSON events at 32 connections, against noop;
+#   (f) multipart/mixed bulk pushes of 100 JSON events at 32 connections,
+#       sync acks, against noop answering the same bodies;
+#   (g) 1,000-event range reads by id (?from=&to= and .slice) at random
+#       offsets of a 10,000,000-event stream against a 100,000-event one,
+#       both filled by bench/fill into one data dir served by one ducktail,
+#       with a CPU profile of the server during the 10M reads;
+#   (h) one event at a time fanned out to 1,000 SSE subscribers
+#       (bench/fanout): delivery latency and missed deliveries.
 # It prints one markdown table and writes it, with the raw numbers, to
 # bench/results/latest.md. Everything it starts is stopped on exit.
 #
 # Knobs (environment): BENCH_DURATION (10s), BENCH_CONNS (16), BENCH_BODY
-# (100KiB), BENCH_WARMUP (3s), GO (go).
+# (100KiB), BENCH_WARMUP (3s), GO (go); BENCH selects the parts, a comma
+# list of ingest (a), go (b, c, d), events (e), bulk (f), range (g) and
+# fanout (h), default all; BENCH_BULK_PARTS (100), BENCH_BULK_PART (100B),
+# BENCH_RANGE_DURATION (5s per stream and form), BENCH_RANGE_DATA (a data
+# dir to fill once and reuse; default a fresh one per run),
+# BENCH_FANOUT_SUBS (1000), BENCH_FANOUT_RATE (50), BENCH_FANOUT_DURATION
+# (10s).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -24,6 +39,9 @@ CONNS=${BENCH_CONNS:-16}
 BODY=${BENCH_BODY:-100KiB}
 WARMUP=${BENCH_WARMUP:-3s}
 OUT=bench/results/latest.md
+BENCH=${BENCH:-ingest,go,events,bulk,range,fanout}
+# want PART: whether BENCH selects PART.
+want() { [[ ",$BENCH," == *",$1,"* ]]; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ducktail-bench.XXXXXX")
 pids=()
@@ -50,6 +68,15 @@ version=$(git describe --tags --always --dirty 2>/dev/null || echo dev)
 $GO build -tags $TAGS -ldflags "-X main.version=$version" -o bin/ducktail ./cmd/ducktail
 $GO build -o "$work/loadgen" ./bench/loadgen
 $GO build -o "$work/noop" ./bench/noop
+if want range; then
+	$GO build -tags $TAGS -o "$work/fill" ./bench/fill
+	$GO build -o "$work/rangeread" ./bench/rangeread
+fi
+if want fanout; then
+	$GO build -o "$work/fanout" ./bench/fanout
+	# A subscriber is a connection, on both sides: raise the soft limit.
+	ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 8192 2>/dev/null || true
+fi
 
 # start NAME CMD... runs CMD in the background with stdout in $work/NAME.out,
 # waits for its "listening on http://ADDR" line and sets $addr and $pid.
@@ -124,17 +151,20 @@ YAML
 }
 
 # ---------------------------------------------------------------- (a) HTTP ingest
-say "(a) noop baseline: $CONNS conns, $BODY bodies, $DURATION"
-start noop "$work/noop" -listen 127.0.0.1:0
-loadgen noop "http://$addr/ingest/noop"
-stop "$pid"
-say "(a) ducktail, durability sync"
-ducktail_run ducktail-sync sync
-say "(a) ducktail, durability buffered"
-ducktail_run ducktail-buffered buffered
-noop=$(cat "$work/noop.json")
-sync=$(cat "$work/ducktail-sync.json")
-buffered=$(cat "$work/ducktail-buffered.json")
+noop= sync= buffered=
+if want ingest; then
+	say "(a) noop baseline: $CONNS conns, $BODY bodies, $DURATION"
+	start noop "$work/noop" -listen 127.0.0.1:0
+	loadgen noop "http://$addr/ingest/noop"
+	stop "$pid"
+	say "(a) ducktail, durability sync"
+	ducktail_run ducktail-sync sync
+	say "(a) ducktail, durability buffered"
+	ducktail_run ducktail-buffered buffered
+	noop=$(cat "$work/noop.json")
+	sync=$(cat "$work/ducktail-sync.json")
+	buffered=$(cat "$work/ducktail-buffered.json")
+fi
 
 # ---------------------------------------------------------------- (e) Pipet single events
 EV_CONNS=${BENCH_EVENT_CONNS:-32}
@@ -146,18 +176,105 @@ loadgen_ev() { # LABEL URL [loadgen flags...]: single JSON events
 		-n 10000000 -body "$EV_BODY" -content-type application/json "$@" >"$work/$label.json" 2>"$work/$label.human" || true
 	cat "$work/$label.human" | tee -a "$work/human.txt" >&2
 }
-say "(e) noop baseline: single JSON events, $EV_CONNS conns, $EV_BODY bodies"
-start noop-ev "$work/noop" -listen 127.0.0.1:0
-loadgen_ev noop-events "http://$addr/user/bench"
-stop "$pid"
-say "(e) ducktail: single JSON events (POST /user/bench), durability sync"
-mkdir -p "$work/data-events"
-start ducktail-events env DUCKTAIL_ADMIN_KEY=bench-admin-key ./bin/ducktail serve \
-	--data "$work/data-events" --listen 127.0.0.1:0 --log-level warn
-loadgen_ev ducktail-events "http://$addr/user/bench" -H "Authorization: Bearer bench-admin-key"
-stop "$pid"
-noop_ev=$(cat "$work/noop-events.json")
-duck_ev=$(cat "$work/ducktail-events.json")
+noop_ev= duck_ev=
+if want events; then
+	say "(e) noop baseline: single JSON events, $EV_CONNS conns, $EV_BODY bodies"
+	start noop-ev "$work/noop" -listen 127.0.0.1:0
+	loadgen_ev noop-events "http://$addr/user/bench"
+	stop "$pid"
+	say "(e) ducktail: single JSON events (POST /user/bench), durability sync"
+	mkdir -p "$work/data-events"
+	start ducktail-events env DUCKTAIL_ADMIN_KEY=bench-admin-key ./bin/ducktail serve \
+		--data "$work/data-events" --listen 127.0.0.1:0 --log-level warn
+	loadgen_ev ducktail-events "http://$addr/user/bench" -H "Authorization: Bearer bench-admin-key"
+	stop "$pid"
+	noop_ev=$(cat "$work/noop-events.json")
+	duck_ev=$(cat "$work/ducktail-events.json")
+fi
+
+# ---------------------------------------------------------------- (f) Pipet bulk pushes
+BULK_PARTS=${BENCH_BULK_PARTS:-100}
+BULK_PART=${BENCH_BULK_PART:-100B}
+noop_bulk= duck_bulk=
+if want bulk; then
+	say "(f) noop baseline: multipart/mixed bodies of $BULK_PARTS × $BULK_PART JSON events, $EV_CONNS conns"
+	start noop-bulk "$work/noop" -listen 127.0.0.1:0
+	EV_BODY=$BULK_PART loadgen_ev noop-bulk "http://$addr/user/bulk" -parts "$BULK_PARTS"
+	stop "$pid"
+	say "(f) ducktail: bulk pushes (POST /user/bulk, multipart/mixed), durability sync"
+	mkdir -p "$work/data-bulk"
+	start ducktail-bulk env DUCKTAIL_ADMIN_KEY=bench-admin-key ./bin/ducktail serve \
+		--data "$work/data-bulk" --listen 127.0.0.1:0 --log-level warn
+	EV_BODY=$BULK_PART loadgen_ev ducktail-bulk "http://$addr/user/bulk" -parts "$BULK_PARTS" \
+		-H "Authorization: Bearer bench-admin-key"
+	stop "$pid"
+	noop_bulk=$(cat "$work/noop-bulk.json")
+	duck_bulk=$(cat "$work/ducktail-bulk.json")
+fi
+
+# ---------------------------------------------------------------- (g) range reads
+RANGE_D=${BENCH_RANGE_DURATION:-5s}
+SMALL=100000 LARGE=10000000
+declare -A rr=()
+if want range; then
+	rdata=${BENCH_RANGE_DATA:-$work/data-range}
+	say "(g) filling $rdata: bench/r100k ($SMALL events), bench/r10m ($LARGE events)"
+	"$work/fill" -data "$rdata" -stream "bench/r100k=$SMALL" -stream "bench/r10m=$LARGE" 2>&1 |
+		tee "$work/fill.txt" >&2 || die "bench/fill failed"
+	start ducktail-range env DUCKTAIL_ADMIN_KEY=bench-admin-key ./bin/ducktail serve \
+		--data "$rdata" --listen 127.0.0.1:0 --log-level warn
+	for form in query slice; do
+		for s in r100k r10m; do
+			n=$SMALL
+			[ "$s" = r10m ] && n=$LARGE
+			say "(g) 1,000-event reads of bench/$s, $form form, $RANGE_D"
+			prof=
+			if [ "$s" = r10m ] && [ "$form" = query ]; then
+				# A CPU profile of the server during these reads.
+				curl -s -H "Authorization: Bearer bench-admin-key" -o "$work/range.pprof" \
+					"http://$addr/_/debug/pprof/profile?seconds=4" &
+				prof=$!
+			fi
+			"$work/rangeread" -label "range-$s-$form" -url "http://$addr" -stream "bench/$s" -events "$n" \
+				-form "$form" -d "$RANGE_D" -warmup 1s -auth "Bearer bench-admin-key" \
+				>"$work/range-$s-$form.json" 2>"$work/range-$s-$form.human" || true
+			[ -n "$prof" ] && { wait "$prof" || true; }
+			cat "$work/range-$s-$form.human" | tee -a "$work/human.txt" >&2
+			rr[$s-$form]=$(cat "$work/range-$s-$form.json")
+		done
+	done
+	stop "$pid"
+	if [ -s "$work/range.pprof" ]; then
+		$GO tool pprof -top -nodecount=25 bin/ducktail "$work/range.pprof" >"$work/range-pprof.txt" 2>/dev/null || true
+		$GO tool pprof -top -cum -nodecount=25 bin/ducktail "$work/range.pprof" >>"$work/range-pprof.txt" 2>/dev/null || true
+	fi
+fi
+
+# ---------------------------------------------------------------- (h) SSE fan-out
+FAN_SUBS=${BENCH_FANOUT_SUBS:-1000}
+FAN_RATE=${BENCH_FANOUT_RATE:-50}
+FAN_D=${BENCH_FANOUT_DURATION:-10s}
+fan=
+if want fanout; then
+	say "(h) fan-out: $FAN_SUBS SSE subscribers, $FAN_RATE events/s for $FAN_D (fd limit $(ulimit -n))"
+	mkdir -p "$work/data-fanout"
+	start ducktail-fanout env DUCKTAIL_ADMIN_KEY=bench-admin-key ./bin/ducktail serve \
+		--data "$work/data-fanout" --listen 127.0.0.1:0 --log-level warn
+	# A CPU profile of the server while events are posted (after ~2 s of connecting).
+	(sleep 2 && curl -s -H "Authorization: Bearer bench-admin-key" -o "$work/fanout.pprof" \
+		"http://$addr/_/debug/pprof/profile?seconds=4") &
+	prof=$!
+	"$work/fanout" -label fanout -url "http://$addr" -stream bench/fanout -subs "$FAN_SUBS" -rate "$FAN_RATE" \
+		-d "$FAN_D" -auth "Bearer bench-admin-key" >"$work/fanout.json" 2>"$work/fanout.human" || true
+	wait "$prof" || true
+	if [ -s "$work/fanout.pprof" ]; then
+		$GO tool pprof -top -nodecount=20 bin/ducktail "$work/fanout.pprof" >"$work/fanout-pprof.txt" 2>/dev/null || true
+		$GO tool pprof -top -cum -nodecount=30 bin/ducktail "$work/fanout.pprof" >>"$work/fanout-pprof.txt" 2>/dev/null || true
+	fi
+	cat "$work/fanout.human" | tee -a "$work/human.txt" >&2
+	stop "$pid"
+	fan=$(cat "$work/fanout.json")
+fi
 
 # ---------------------------------------------------------------- go benchmarks
 gobench() { # FILE ARGS...: runs go test benchmarks, output to FILE and stderr
@@ -165,13 +282,15 @@ gobench() { # FILE ARGS...: runs go test benchmarks, output to FILE and stderr
 	shift
 	$GO test -tags $TAGS -run '^$' -timeout 150s "$@" 2>&1 | tee "$f" >&2 || true
 }
-say "(b) Parquet write: storage/segment BenchmarkWrite"
-gobench "$work/segment.txt" -bench BenchmarkWrite -benchtime 3x ./storage/segment/
-say "(c) ingest allocations: server BenchmarkIngestAlloc, BenchmarkNoopHandler"
-gobench "$work/alloc.txt" -bench 'BenchmarkIngestAlloc|BenchmarkNoopHandler' -benchtime 1s ./server/
-if [ -d engine/wal ]; then
-	say "(d) WAL: engine/wal BenchmarkAppendWait at 100 KiB"
-	gobench "$work/wal.txt" -bench 'BenchmarkAppendWait/size=100KiB' -benchtime 1s ./engine/wal/
+if want go; then
+	say "(b) Parquet write: storage/segment BenchmarkWrite"
+	gobench "$work/segment.txt" -bench BenchmarkWrite -benchtime 3x ./storage/segment/
+	say "(c) ingest allocations: server BenchmarkIngestAlloc, BenchmarkNoopHandler"
+	gobench "$work/alloc.txt" -bench 'BenchmarkIngestAlloc|BenchmarkNoopHandler' -benchtime 1s ./server/
+	if [ -d engine/wal ]; then
+		say "(d) WAL: engine/wal BenchmarkAppendWait at 100 KiB"
+		gobench "$work/wal.txt" -bench 'BenchmarkAppendWait/size=100KiB' -benchtime 1s ./engine/wal/
+	fi
 fi
 
 # bfield FILE BENCH UNIT prints the value before UNIT on the line of BENCH
@@ -204,39 +323,81 @@ wal16=$(bfield "$work/wal.txt" BenchmarkAppendWait/size=100KiB/writers=16 MB/s)
 table=$(
 	echo "| metric | ducktail | baseline | ratio | target |"
 	echo "|---|---|---|---|---|"
-	echo "| ingest MB/s, sync ($CONNS conns, $BODY, vs noop) | $(fmt1 "$s_mb") | $(fmt1 "$n_mb") | $(ratio "$s_mb" "$n_mb") | ≥ 0.7 |"
-	echo "| ingest MB/s, buffered (vs noop) | $(fmt1 "$b_mb") | $(fmt1 "$n_mb") | $(ratio "$b_mb" "$n_mb") | — |"
-	echo "| ingest p50 ms, sync / buffered (vs noop) | $(or_na "$(jnum "$sync" p50_ms)") / $(or_na "$(jnum "$buffered" p50_ms)") | $(or_na "$(jnum "$noop" p50_ms)") | $(ratio "$(jnum "$sync" p50_ms)" "$(jnum "$noop" p50_ms)") / $(ratio "$(jnum "$buffered" p50_ms)" "$(jnum "$noop" p50_ms)") | — |"
-	echo "| ingest p99 ms, sync / buffered (vs noop) | $(or_na "$(jnum "$sync" p99_ms)") / $(or_na "$(jnum "$buffered" p99_ms)") | $(or_na "$(jnum "$noop" p99_ms)") | $(ratio "$(jnum "$sync" p99_ms)" "$(jnum "$noop" p99_ms)") / $(ratio "$(jnum "$buffered" p99_ms)" "$(jnum "$noop" p99_ms)") | — |"
-	echo "| ingest errors, sync / buffered / noop | $(jerr "$sync") / $(jerr "$buffered") | $(jerr "$noop") | — | none |"
-	echo "| Parquet write MB/s (segment.Write vs raw pqarrow) | $(or_na "$seg_mb") | $(or_na "$raw_mb") | $(or_na "$seg_ratio") | ≥ 0.9 |"
-	echo "| in-process ingest B/op (100 KiB vs 10 KiB body) | $(or_na "$a100") | $(or_na "$a10") | $(ratio "$a100" "$a10") | ≤ 1.0 (no growth) |"
-	echo "| in-process ingest allocs/op (100 KiB vs 10 KiB body) | $(or_na "$c100") | $(or_na "$c10") | $(ratio "$c100" "$c10") | ≤ 1.0 |"
-	echo "| in-process ingest MB/s, 100 KiB (vs no-op handler) | $(or_na "$i100") | $(or_na "$h100") | $(ratio "$i100" "$h100") | — |"
-	echo "| WAL append+fsync MB/s, 100 KiB, 16 writers | $(or_na "$wal16") | — | — | — |"
-	echo "| single JSON events/s, sync acks ($EV_CONNS conns, $EV_BODY, vs noop) | $(fmt1 "$(jnum "$duck_ev" req_per_s)") | $(fmt1 "$(jnum "$noop_ev" req_per_s)") | $(ratio "$(jnum "$duck_ev" req_per_s)" "$(jnum "$noop_ev" req_per_s)") | ≥ 0.4 |"
-	echo "| single events p50 / p99 ms (vs noop) | $(or_na "$(jnum "$duck_ev" p50_ms)") / $(or_na "$(jnum "$duck_ev" p99_ms)") | $(or_na "$(jnum "$noop_ev" p50_ms)") / $(or_na "$(jnum "$noop_ev" p99_ms)") | $(ratio "$(jnum "$duck_ev" p50_ms)" "$(jnum "$noop_ev" p50_ms)") / $(ratio "$(jnum "$duck_ev" p99_ms)" "$(jnum "$noop_ev" p99_ms)") | — |"
-	echo "| single events errors (ducktail / noop) | $(jerr "$duck_ev") | $(jerr "$noop_ev") | — | none |"
+	if want ingest; then
+		echo "| ingest MB/s, sync ($CONNS conns, $BODY, vs noop) | $(fmt1 "$s_mb") | $(fmt1 "$n_mb") | $(ratio "$s_mb" "$n_mb") | ≥ 0.7 |"
+		echo "| ingest MB/s, buffered (vs noop) | $(fmt1 "$b_mb") | $(fmt1 "$n_mb") | $(ratio "$b_mb" "$n_mb") | — |"
+		echo "| ingest p50 ms, sync / buffered (vs noop) | $(or_na "$(jnum "$sync" p50_ms)") / $(or_na "$(jnum "$buffered" p50_ms)") | $(or_na "$(jnum "$noop" p50_ms)") | $(ratio "$(jnum "$sync" p50_ms)" "$(jnum "$noop" p50_ms)") / $(ratio "$(jnum "$buffered" p50_ms)" "$(jnum "$noop" p50_ms)") | — |"
+		echo "| ingest p99 ms, sync / buffered (vs noop) | $(or_na "$(jnum "$sync" p99_ms)") / $(or_na "$(jnum "$buffered" p99_ms)") | $(or_na "$(jnum "$noop" p99_ms)") | $(ratio "$(jnum "$sync" p99_ms)" "$(jnum "$noop" p99_ms)") / $(ratio "$(jnum "$buffered" p99_ms)" "$(jnum "$noop" p99_ms)") | — |"
+		echo "| ingest errors, sync / buffered / noop | $(jerr "$sync") / $(jerr "$buffered") | $(jerr "$noop") | — | none |"
+	fi
+	if want go; then
+		echo "| Parquet write MB/s (segment.Write vs raw pqarrow) | $(or_na "$seg_mb") | $(or_na "$raw_mb") | $(or_na "$seg_ratio") | ≥ 0.9 |"
+		echo "| in-process ingest B/op (100 KiB vs 10 KiB body) | $(or_na "$a100") | $(or_na "$a10") | $(ratio "$a100" "$a10") | ≤ 1.0 (no growth) |"
+		echo "| in-process ingest allocs/op (100 KiB vs 10 KiB body) | $(or_na "$c100") | $(or_na "$c10") | $(ratio "$c100" "$c10") | ≤ 1.0 |"
+		echo "| in-process ingest MB/s, 100 KiB (vs no-op handler) | $(or_na "$i100") | $(or_na "$h100") | $(ratio "$i100" "$h100") | — |"
+		echo "| WAL append+fsync MB/s, 100 KiB, 16 writers | $(or_na "$wal16") | — | — | — |"
+	fi
+	if want events; then
+		echo "| single JSON events/s, sync acks ($EV_CONNS conns, $EV_BODY, vs noop) | $(fmt1 "$(jnum "$duck_ev" req_per_s)") | $(fmt1 "$(jnum "$noop_ev" req_per_s)") | $(ratio "$(jnum "$duck_ev" req_per_s)" "$(jnum "$noop_ev" req_per_s)") | ≥ 0.4 |"
+		echo "| single events p50 / p99 ms (vs noop) | $(or_na "$(jnum "$duck_ev" p50_ms)") / $(or_na "$(jnum "$duck_ev" p99_ms)") | $(or_na "$(jnum "$noop_ev" p50_ms)") / $(or_na "$(jnum "$noop_ev" p99_ms)") | $(ratio "$(jnum "$duck_ev" p50_ms)" "$(jnum "$noop_ev" p50_ms)") / $(ratio "$(jnum "$duck_ev" p99_ms)" "$(jnum "$noop_ev" p99_ms)") | — |"
+		echo "| single events errors (ducktail / noop) | $(jerr "$duck_ev") | $(jerr "$noop_ev") | — | none |"
+	fi
+	if want bulk; then
+		echo "| bulk events/s, multipart $BULK_PARTS × $BULK_PART, sync acks ($EV_CONNS conns, vs noop) | $(fmt1 "$(jnum "$duck_bulk" rows_per_s)") | $(fmt1 "$(jnum "$noop_bulk" rows_per_s)") | $(ratio "$(jnum "$duck_bulk" rows_per_s)" "$(jnum "$noop_bulk" rows_per_s)") | — |"
+		echo "| bulk requests/s (vs noop, same bodies) | $(fmt1 "$(jnum "$duck_bulk" req_per_s)") | $(fmt1 "$(jnum "$noop_bulk" req_per_s)") | $(ratio "$(jnum "$duck_bulk" req_per_s)" "$(jnum "$noop_bulk" req_per_s)") | — |"
+		echo "| bulk p50 / p99 ms (vs noop) | $(or_na "$(jnum "$duck_bulk" p50_ms)") / $(or_na "$(jnum "$duck_bulk" p99_ms)") | $(or_na "$(jnum "$noop_bulk" p50_ms)") / $(or_na "$(jnum "$noop_bulk" p99_ms)") | $(ratio "$(jnum "$duck_bulk" p50_ms)" "$(jnum "$noop_bulk" p50_ms)") / $(ratio "$(jnum "$duck_bulk" p99_ms)" "$(jnum "$noop_bulk" p99_ms)") | — |"
+		echo "| bulk errors (ducktail / noop) | $(jerr "$duck_bulk") | $(jerr "$noop_bulk") | — | none |"
+	fi
+	if want range; then
+		for form in query slice; do
+			f='?from=X&to=X+1000'
+			[ "$form" = slice ] && f='.slice(X,X+1000)'
+			big=${rr[r10m-$form]:-} small=${rr[r100k-$form]:-}
+			echo "| range read of 1,000 events, $f, JSON: p50 ms, 10M vs 100k events | $(or_na "$(jnum "$big" p50_ms)") | $(or_na "$(jnum "$small" p50_ms)") | $(ratio "$(jnum "$big" p50_ms)" "$(jnum "$small" p50_ms)") | < 5 ms, ≤ 1 |"
+			echo "| range read, $f: p99 ms, 10M vs 100k | $(or_na "$(jnum "$big" p99_ms)") | $(or_na "$(jnum "$small" p99_ms)") | $(ratio "$(jnum "$big" p99_ms)" "$(jnum "$small" p99_ms)") | < 5 ms, ≤ 1 |"
+			echo "| range read errors, $f (10M / 100k) | $(jerr "$big") | $(jerr "$small") | — | none |"
+		done
+	fi
+	if want fanout; then
+		echo "| SSE fan-out delivery p50 / p99 / max ms ($(or_na "$(jnum "$fan" subscribers)") subscribers, $(or_na "$(jnum "$fan" sent)") events at $FAN_RATE/s) | $(or_na "$(jnum "$fan" p50_ms)") / $(or_na "$(jnum "$fan" p99_ms)") / $(or_na "$(jnum "$fan" max_ms)") | — | — | — |"
+		echo "| SSE fan-out missed deliveries (of expected) | $(or_na "$(jnum "$fan" missed)") of $(or_na "$(jnum "$fan" expected)") | — | — | 0 |"
+		echo "| SSE fan-out: POST p50 / p99 ms under fan-out, POST errors | $(or_na "$(jnum "$fan" post_p50_ms)") / $(or_na "$(jnum "$fan" post_p99_ms)"), $(sed -n 's/.*"post_errors":{\([^}]*\)}.*/\1/p' <<<"$fan" | tr -d '"' | sed 's/^$/none/') | — | — | none |"
+	fi
 )
 
 mkdir -p bench/results
 {
 	echo "# make bench: latest results"
 	echo
-	echo "$(date -u +%Y-%m-%dT%H:%M:%SZ), ducktail $version, $($GO version | cut -d' ' -f3-), $(nproc 2>/dev/null || echo '?') CPUs"
+	echo "$(date -u +%Y-%m-%dT%H:%M:%SZ), BENCH=$BENCH, ducktail $version, $($GO version | cut -d' ' -f3-), $(nproc 2>/dev/null || echo '?') CPUs"
 	echo
 	echo "$table"
 	echo
 	echo "Ratios are ducktail/baseline in this run (for latency, higher is slower)."
 	echo "MB/s are 10^6 bytes of request bodies answered 2xx per second."
+	echo "Range reads: one connection, offsets X uniform over the stream; the ratio is the 10M-event"
+	echo "stream's latency over the 100k-event stream's (≤ 1: reads must not slow down as a stream grows)."
+	echo "Fan-out latency is receive time − send time of every delivery (one process sends and subscribes)."
 	echo
 	echo "## Raw numbers"
 	echo
 	echo '```'
 	echo "# loadgen (JSON)"
-	printf '%s\n' "$noop" "$sync" "$buffered"
+	printf '%s\n' "$noop" "$sync" "$buffered" "$noop_ev" "$duck_ev" "$noop_bulk" "$duck_bulk" "${rr[@]}" "$fan" | sed '/^$/d'
 	echo "# loadgen (human)"
 	cat "$work/human.txt" 2>/dev/null || true
+	if [ -f "$work/fill.txt" ]; then
+		echo "# bench/fill"
+		cat "$work/fill.txt"
+	fi
+	if [ -f "$work/range-pprof.txt" ]; then
+		echo "# ducktail CPU profile during the 10M-event ?from=&to= reads"
+		grep -v -E '^(File|Build ID|Type|Time):' "$work/range-pprof.txt" || true
+	fi
+	if [ -f "$work/fanout-pprof.txt" ]; then
+		echo "# ducktail CPU profile during the SSE fan-out"
+		grep -v -E '^(File|Build ID|Type|Time):' "$work/fanout-pprof.txt" || true
+	fi
 	for f in segment alloc wal; do
 		[ -f "$work/$f.txt" ] || continue
 		echo "# go test: $f"

@@ -11,6 +11,9 @@
 // (timestamp int64, event utf8, value float64) with the number of rows
 // chosen so that each stream is about -body bytes, in a few variants that
 // are rotated so that no two consecutive requests carry the same bytes.
+// Other content types get JSON objects of exactly -body bytes (one Pipet
+// event each); -parts N instead sends multipart/mixed bulk pushes of N such
+// JSON events (one request, N rows).
 //
 // A 429 or 503 answer is counted as an error and, unless -backoff=false,
 // makes its connection wait as the answer's X-Retry-After-Ms (else

@@ -28,6 +28,7 @@ type config struct {
 	bodySize    int
 	variants    int
 	contentType string
+	parts       int // > 0: multipart/mixed bodies of this many JSON events
 	headers     headerFlags
 	timeout     time.Duration
 	backoff     bool
@@ -87,6 +88,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&body, "body", "100KiB", "body size: bytes, or with a suffix B, KiB, MiB, KB or MB")
 	fs.IntVar(&c.variants, "variants", 4, "number of distinct bodies, rotated")
 	fs.StringVar(&c.contentType, "content-type", "application/vnd.apache.arrow.stream", "Content-Type of the requests")
+	fs.IntVar(&c.parts, "parts", 0, "when > 0, send multipart/mixed bulk pushes of this many application/json events of -body bytes each (overrides -content-type)")
 	fs.Var(&c.headers, "H", `extra request header "Name: value" (repeatable), e.g. an Authorization`)
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Second, "per-request read and write timeout")
 	fs.BoolVar(&c.backoff, "backoff", true, "on 429 and 503, wait as X-Retry-After-Ms asks (at most 1 s) before the connection's next request, as a well-behaved client does")
@@ -119,6 +121,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if c.variants < 1 || c.variants > 64 {
 		errs = append(errs, fmt.Errorf("-variants: %d is not between 1 and 64", c.variants))
+	}
+	if c.parts < 0 || c.parts > 10_000 {
+		errs = append(errs, fmt.Errorf("-parts: %d is not between 0 and 10000", c.parts))
 	}
 	if c.timeout <= 0 {
 		errs = append(errs, fmt.Errorf("-timeout: %s is not positive", c.timeout))
@@ -178,7 +183,13 @@ func load(cfg config) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	bodies, err := buildBodies(cfg.bodySize, cfg.variants, cfg.contentType)
+	var bodies []body
+	if cfg.parts > 0 {
+		cfg.contentType = multipartContentType
+		bodies, err = multipartBodies(cfg.bodySize, cfg.parts, cfg.variants)
+	} else {
+		bodies, err = buildBodies(cfg.bodySize, cfg.variants, cfg.contentType)
+	}
 	if err != nil {
 		return Result{}, err
 	}

@@ -1,0 +1,275 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// config is the parsed command line.
+type config struct {
+	base, stream, form, label, auth string
+	events, span                    int64
+	conns                           int
+	duration, warmup, timeout       time.Duration
+	seed                            uint64
+}
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("rangeread", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c config
+	fs.StringVar(&c.base, "url", "", "server base URL, http://127.0.0.1:PORT")
+	fs.StringVar(&c.stream, "stream", "", "ACCOUNT/NAME of the stream")
+	fs.StringVar(&c.form, "form", "query", "query (?from=&to=) or slice (.slice(from,to))")
+	fs.StringVar(&c.label, "label", "", "name of the run in the report")
+	fs.StringVar(&c.auth, "auth", "", "Authorization header value, e.g. \"Bearer KEY\"")
+	fs.Int64Var(&c.events, "events", 0, "number of events the stream holds (ids 0..events-1)")
+	fs.Int64Var(&c.span, "span", 1000, "events per read")
+	fs.IntVar(&c.conns, "c", 1, "concurrent connections")
+	fs.DurationVar(&c.duration, "d", 5*time.Second, "measured duration")
+	fs.DurationVar(&c.warmup, "warmup", time.Second, "unmeasured reads before")
+	fs.DurationVar(&c.timeout, "timeout", 30*time.Second, "per-request timeout")
+	fs.Uint64Var(&c.seed, "seed", 1, "random seed of the offsets")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if err := c.check(); err != nil {
+		fmt.Fprintln(stderr, "rangeread:", err)
+		return 2
+	}
+	res := measure(c)
+	fmt.Fprintln(stdout, res.JSON())
+	fmt.Fprintln(stderr, res.Human())
+	if res.OK == 0 {
+		return 1
+	}
+	return 0
+}
+
+func (c *config) check() error {
+	var errs []error
+	u, err := url.Parse(c.base)
+	if err != nil || u.Scheme != "http" || u.Hostname() != "127.0.0.1" || u.Port() == "" || (u.Path != "" && u.Path != "/") {
+		errs = append(errs, fmt.Errorf("-url: %q: want http://127.0.0.1:PORT", c.base))
+	}
+	c.base = strings.TrimSuffix(c.base, "/")
+	if a, n, ok := strings.Cut(c.stream, "/"); !ok || a == "" || n == "" || strings.ContainsAny(n, "/?#[]()") {
+		errs = append(errs, fmt.Errorf("-stream: %q: want ACCOUNT/NAME", c.stream))
+	}
+	if c.form != "query" && c.form != "slice" {
+		errs = append(errs, fmt.Errorf("-form: %q: want query or slice", c.form))
+	}
+	if c.span < 1 || c.span > 1_000_000 {
+		errs = append(errs, fmt.Errorf("-span: %d is not between 1 and 10^6", c.span))
+	}
+	if c.events < c.span {
+		errs = append(errs, fmt.Errorf("-events: %d is below -span %d", c.events, c.span))
+	}
+	if c.conns < 1 || c.conns > 256 {
+		errs = append(errs, fmt.Errorf("-c: %d is not between 1 and 256", c.conns))
+	}
+	if c.duration <= 0 || c.warmup < 0 || c.timeout <= 0 {
+		errs = append(errs, errors.New("-d and -timeout must be positive, -warmup not negative"))
+	}
+	return errors.Join(errs...)
+}
+
+// target returns the URL of the read of [x, x+span).
+func (c config) target(x int64) string {
+	if c.form == "slice" {
+		return fmt.Sprintf("%s/%s.slice(%d,%d)", c.base, c.stream, x, x+c.span)
+	}
+	return fmt.Sprintf("%s/%s?from=%d&to=%d", c.base, c.stream, x, x+c.span)
+}
+
+// measure runs the warm-up and the measured phase.
+func measure(c config) Result {
+	u, _ := url.Parse(c.base)
+	hc := &fasthttp.HostClient{Addr: u.Host, MaxConns: c.conns, ReadTimeout: c.timeout, WriteTimeout: c.timeout,
+		MaxResponseBodySize: 256 << 20, DisablePathNormalizing: true, NoDefaultUserAgentHeader: true}
+	defer hc.CloseIdleConnections()
+	if c.warmup > 0 {
+		phase(hc, c, c.warmup, c.seed+1)
+	}
+	ws, elapsed := phase(hc, c, c.duration, c.seed)
+	return merge(c, ws, elapsed)
+}
+
+// worker is one connection's figures.
+type worker struct {
+	lat    []time.Duration
+	ok     int64
+	errors map[string]int64
+}
+
+func (w *worker) fail(k string) {
+	if w.errors == nil {
+		w.errors = map[string]int64{}
+	}
+	w.errors[k]++
+}
+
+func phase(hc *fasthttp.HostClient, c config, d time.Duration, seed uint64) ([]*worker, time.Duration) {
+	ws := make([]*worker, c.conns)
+	start := time.Now()
+	deadline := start.Add(d)
+	var wg sync.WaitGroup
+	for i := range ws {
+		w := &worker{}
+		ws[i] = w
+		rng := rand.New(rand.NewPCG(seed, uint64(i)))
+		wg.Go(func() {
+			req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+			defer fasthttp.ReleaseRequest(req)
+			defer fasthttp.ReleaseResponse(resp)
+			for time.Now().Before(deadline) {
+				x := rng.Int64N(c.events - c.span + 1)
+				req.Reset()
+				req.SetRequestURI(c.target(x))
+				req.Header.Set("Accept", "application/json")
+				if c.auth != "" {
+					req.Header.Set("Authorization", c.auth)
+				}
+				resp.Reset()
+				t0 := time.Now()
+				err := hc.Do(req, resp)
+				lat := time.Since(t0)
+				if err != nil {
+					w.fail("conn")
+					continue
+				}
+				w.lat = append(w.lat, lat)
+				if k := check(resp, x, c.span); k != "" {
+					w.fail(k)
+					continue
+				}
+				w.ok++
+			}
+		})
+	}
+	wg.Wait()
+	return ws, time.Since(start)
+}
+
+// check returns "" for a 200 answer holding events x..x+span-1, else the
+// kind of error.
+func check(resp *fasthttp.Response, x, span int64) string {
+	if code := resp.StatusCode(); code != fasthttp.StatusOK {
+		return strconv.Itoa(code)
+	}
+	body := bytes.TrimSpace(resp.Body())
+	if n := int64(bytes.Count(body, []byte(`{"id":`))); n != span {
+		return "rows"
+	}
+	var first []struct {
+		ID int64 `json:"id"`
+	}
+	// Only the first object matters; decoding the whole array is the
+	// client's cost, not the server's, so cut it after the first event.
+	end := bytes.Index(body, []byte(`},{"id":`))
+	if end < 0 {
+		end = len(body) - 2
+	}
+	if json.Unmarshal(append(append([]byte(nil), body[:end+1]...), ']'), &first) != nil || len(first) != 1 || first[0].ID != x {
+		return "first_id"
+	}
+	return ""
+}
+
+// Result is the report, printed as one JSON line.
+type Result struct {
+	Label    string           `json:"label,omitempty"`
+	Stream   string           `json:"stream"`
+	Form     string           `json:"form"`
+	Events   int64            `json:"events"`
+	Span     int64            `json:"span"`
+	Conns    int              `json:"conns"`
+	Seconds  float64          `json:"seconds"`
+	Requests int64            `json:"requests"`
+	OK       int64            `json:"ok"`
+	Errors   map[string]int64 `json:"errors"`
+	ReqPerS  float64          `json:"req_per_s"`
+	P50Ms    float64          `json:"p50_ms"`
+	P99Ms    float64          `json:"p99_ms"`
+	MaxMs    float64          `json:"max_ms"`
+}
+
+func merge(c config, ws []*worker, elapsed time.Duration) Result {
+	r := Result{Label: c.label, Stream: c.stream, Form: c.form, Events: c.events, Span: c.span, Conns: c.conns,
+		Seconds: elapsed.Seconds(), Errors: map[string]int64{}}
+	var all []time.Duration
+	for _, w := range ws {
+		all = append(all, w.lat...)
+		r.OK += w.ok
+		for k, n := range w.errors {
+			r.Errors[k] += n
+		}
+	}
+	r.Requests = r.OK
+	for _, n := range r.Errors {
+		r.Requests += n
+	}
+	if r.Seconds > 0 {
+		r.ReqPerS = float64(r.Requests) / r.Seconds
+	}
+	slices.Sort(all)
+	r.P50Ms, r.P99Ms = ms(percentile(all, 0.5)), ms(percentile(all, 0.99))
+	if len(all) > 0 {
+		r.MaxMs = ms(all[len(all)-1])
+	}
+	return r
+}
+
+// percentile returns the nearest-rank q-quantile of sorted, 0 when empty.
+func percentile(sorted []time.Duration, q float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	rank := int(q*float64(len(sorted))+0.999999999) - 1
+	return sorted[min(max(rank, 0), len(sorted)-1)]
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// JSON is the one-line report for bench/run.sh.
+func (r Result) JSON() string {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Sprintf(`{"error":%q}`, err.Error())
+	}
+	return string(b)
+}
+
+// Human is the one-line report for people.
+func (r Result) Human() string {
+	errs := "no errors"
+	if len(r.Errors) > 0 {
+		b, _ := json.Marshal(r.Errors)
+		errs = "errors " + string(b)
+	}
+	label := r.Label
+	if label == "" {
+		label = r.Stream + " " + r.Form
+	}
+	return fmt.Sprintf("%s: %d-event reads from %d events, %d conns: p50 %.2f ms, p99 %.2f ms, max %.2f ms, %.1f req/s, %d/%d ok, %s (%.1f s)",
+		label, r.Span, r.Events, r.Conns, r.P50Ms, r.P99Ms, r.MaxMs, r.ReqPerS, r.OK, r.Requests, errs, r.Seconds)
+}
