@@ -217,32 +217,41 @@ func (m *maint) syncStream(v *View, st streamState) (streamState, int, error) {
 	}
 	st.next = max(st.next, st.filesEnd)
 
-	inserted := 0
+	// Every pending batch in one INSERT: a tail of single events is one
+	// batch per event, and a statement per batch would cost the query a
+	// DuckDB round trip per buffered event.
+	var pending []arrow.RecordBatch
+	defer func() {
+		for _, r := range pending {
+			r.Release()
+		}
+	}()
+	next := st.next
 	for _, tb := range v.Tail {
 		rows := tb.Rec.NumRows()
 		end := tb.FirstID + rows
-		if end <= st.next {
+		if end <= next {
 			continue
 		}
-		if tb.FirstID > st.next {
-			return st, inserted, fmt.Errorf("sqlengine: view %s: ids %d..%d are neither in files nor in the tail", n, st.next, tb.FirstID-1)
+		if tb.FirstID > next {
+			return st, 0, fmt.Errorf("sqlengine: view %s: ids %d..%d are neither in files nor in the tail", n, next, tb.FirstID-1)
 		}
-		if err := m.insert(table, tb.Rec, st.next-tb.FirstID); err != nil {
-			return st, inserted, err
-		}
-		st.next = end
-		inserted++
+		pending = append(pending, tb.Rec.NewSlice(next-tb.FirstID, rows))
+		next = end
 	}
-	return st, inserted, nil
+	if len(pending) == 0 {
+		return st, 0, nil
+	}
+	if err := m.insert(table, pending); err != nil {
+		return st, 0, err
+	}
+	st.next = next
+	return st, len(pending), nil
 }
 
-// insert appends rec's rows from offset on to table.
-func (m *maint) insert(table string, rec arrow.RecordBatch, offset int64) error {
-	if offset > 0 {
-		rec = rec.NewSlice(offset, rec.NumRows())
-		defer rec.Release()
-	}
-	rr, err := array.NewRecordReader(rec.Schema(), []arrow.RecordBatch{rec})
+// insert appends recs, all of the table's schema, to table.
+func (m *maint) insert(table string, recs []arrow.RecordBatch) error {
+	rr, err := array.NewRecordReader(recs[0].Schema(), recs)
 	if err != nil {
 		return err
 	}
