@@ -213,7 +213,18 @@ func (e *Engine) writeBatches(ctx context.Context, st *Stream, batches []*Batch)
 			r.Release()
 		}
 	}()
-	for _, b := range batches {
+	for i := 0; i < len(batches); {
+		if j := mergeRun(batches, i, stored); j > i+1 {
+			r, err := mergeBatches(batches[i:j], flushed, memory.DefaultAllocator)
+			if err != nil {
+				return segment.Info{}, "", fmt.Errorf("flushing %s: %w", st.label, err)
+			}
+			recs = append(recs, r)
+			i = j
+			continue
+		}
+		b := batches[i]
+		i++
 		r := b.flushRecord(b.flushed)
 		if b.stored != stored {
 			c, err := retype.Conform(r, flushed, memory.DefaultAllocator)
@@ -227,6 +238,18 @@ func (e *Engine) writeBatches(ctx context.Context, st *Stream, batches []*Batch)
 	}
 	info, err = e.writeSegment(ctx, key, stored, recs)
 	return info, key, err
+}
+
+// mergeRun returns the end of the run of mergeable batches from i on (coalesce.go),
+// at most a row group long: i itself if batches[i] is not mergeable.
+func mergeRun(batches []*Batch, i int, stored *arrow.Schema) int {
+	rows := int64(0)
+	j := i
+	for j < len(batches) && rows < coalesceMaxRows && mergeable(batches[j], stored) {
+		rows += batches[j].Rows
+		j++
+	}
+	return j
 }
 
 func (e *Engine) waitDurable(ctx context.Context, st *Stream, b *Batch) error {
