@@ -10,8 +10,9 @@ import (
 )
 
 // TestFlushMergesSmallBatches: a flush of single events of several types
-// (merged into few records) and of a large bulk batch between them (written
-// as it is) stores exactly the rows the buffer showed, column by column.
+// (merged into few records), of a bulk push of mixed types, and of a bulk
+// push of one type (one batch) stores exactly the rows the buffer showed,
+// column by column.
 func TestFlushMergesSmallBatches(t *testing.T) {
 	ctx := context.Background()
 	e, err := Open(ctx, Options{DataDir: t.TempDir(), manualFlush: true})
@@ -49,6 +50,14 @@ func TestFlushMergesSmallBatches(t *testing.T) {
 	if _, err := e.AppendEvents(ctx, st, bulk); err != nil {
 		t.Fatal(err)
 	}
+	// One type, one ts: one batch of 300 rows.
+	same := make([]Event, 300)
+	for i := range same {
+		same[i] = single(3*i + 2)
+	}
+	if _, err := e.AppendEvents(ctx, st, same); err != nil {
+		t.Fatal(err)
+	}
 	for i := range 700 {
 		if _, err := e.AppendEvent(ctx, st, single(i)); err != nil {
 			t.Fatal(err)
@@ -63,14 +72,22 @@ func TestFlushMergesSmallBatches(t *testing.T) {
 		}
 		return out
 	}
+	snap := st.Snapshot()
+	batches := len(snap.Tail)
+	snap.Release()
+	// 1,500 + 700 single events, 2,000 bulk events that alternate types,
+	// and one batch for the 300 bulk events of one type.
+	if batches != 1500+2000+1+700 {
+		t.Fatalf("%d batches buffered, want %d", batches, 1500+2000+1+700)
+	}
 	before := render()
-	if got := len(before[base.ColID]); got != 4200 {
-		t.Fatalf("%d rows buffered, want 4200", got)
+	if got := len(before[base.ColID]); got != 4500 {
+		t.Fatalf("%d rows buffered, want 4500", got)
 	}
 	if err := e.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	snap := st.Snapshot()
+	snap = st.Snapshot()
 	n := len(snap.Tail)
 	snap.Release()
 	if n != 0 {

@@ -245,11 +245,29 @@ func (e *Engine) decodeEvents(body []byte, kind byte, typed typedRows) (*decoded
 }
 
 // pushEventsLocked is pushLocked for events: each has its own ts and type.
+// A run of events with the same ts, type and schema (a bulk push, or CSV
+// rows) becomes one batch rather than a batch per event: fewer batches for
+// every reader, snapshot and flush.
 // REQUIRES: st.mu held.
 func (e *Engine) pushEventsLocked(st *Stream, d *decoded, evs []parsedEvent, first int64, pos wal.Pos) {
 	recs := d.batches
-	for i, rec := range recs {
-		one := &decoded{batches: []arrow.RecordBatch{rec}, rows: 1}
+	for i := 0; i < len(recs); {
+		j := i + 1
+		for j < len(recs) && evs[j].ts == evs[i].ts && evs[j].typ == evs[i].typ && evs[j].et == evs[i].et {
+			j++
+		}
+		rec := recs[i]
+		if j > i+1 {
+			if merged, err := concatRecords(recs[i:j], e.mem); err == nil {
+				for _, r := range recs[i:j] {
+					r.Release()
+				}
+				rec = merged
+			} else {
+				j = i + 1 // cannot happen (one schema); then a batch per event
+			}
+		}
+		one := &decoded{batches: []arrow.RecordBatch{rec}, rows: rec.NumRows()}
 		if et := evs[i].et; et != nil {
 			one.stored, one.flushed = et.stored, et.flushed
 		}
@@ -260,8 +278,38 @@ func (e *Engine) pushEventsLocked(st *Stream, d *decoded, evs []parsedEvent, fir
 			one.chunk = d.chunk
 		}
 		e.pushLocked(st, one, first+int64(i), evs[i].ts, 0, evs[i].typ, pos)
+		i = j
 	}
 	d.batches, d.chunk = nil, nil
+}
+
+// concatRecords returns the rows of recs, all of one schema, as one record.
+func concatRecords(recs []arrow.RecordBatch, mem memory.Allocator) (arrow.RecordBatch, error) {
+	s := recs[0].Schema()
+	cols := make([]arrow.Array, s.NumFields())
+	parts := make([]arrow.Array, len(recs))
+	n := int64(0)
+	for _, r := range recs {
+		n += r.NumRows()
+	}
+	for c := range cols {
+		for i, r := range recs {
+			parts[i] = r.Column(c)
+		}
+		col, err := array.Concatenate(parts, mem)
+		if err != nil {
+			for _, done := range cols[:c] {
+				done.Release()
+			}
+			return nil, err
+		}
+		cols[c] = col
+	}
+	rec := array.NewRecordBatch(s, cols, n)
+	for _, c := range cols {
+		c.Release()
+	}
+	return rec, nil
 }
 
 // replayEvent is replayRecord for a recEvent record.
