@@ -25,6 +25,9 @@ type group struct {
 	rows         int64
 	firstID      int64
 	minTS, maxTS int64 // math.MinInt64/MaxInt64 when the file has no _ts statistics
+	// seekable: every column chunk has an offset index, so a read can jump
+	// to the page holding a row instead of decoding the group from its start.
+	seekable bool
 }
 
 // Reader reads one segment. It is safe for concurrent use.
@@ -45,6 +48,11 @@ func Open(obj io.ReaderAt, size int64, mem memory.Allocator) (*Reader, error) {
 		mem = memory.DefaultAllocator
 	}
 	props := parquet.NewReaderProperties(mem)
+	// Read column chunks through a small buffer rather than whole: a seek
+	// read of 1,000 rows then reads only the pages it needs, not every
+	// column chunk of the row group (megabytes) into memory.
+	props.BufferedStreamEnabled = true
+	props.BufferSize = readBufferSize
 	pf, err := file.NewParquetReader(io.NewSectionReader(obj, 0, size), file.WithReadProps(props))
 	if err != nil {
 		return nil, base.Errorf(base.ErrCorrupt, "segment: cannot read Parquet footer: %w", err)
@@ -64,12 +72,16 @@ func Open(obj io.ReaderAt, size int64, mem memory.Allocator) (*Reader, error) {
 	}
 	r := &Reader{fr: fr, schema: cleanSchema(s)}
 	md := pf.MetaData()
+	flat := true
 	for i := range md.Schema.NumColumns() {
 		r.leaves = append(r.leaves, i)
+		// arrow-go v18.8 seeks repeated (list) columns wrongly: values
+		// shift or levels mismatch. Such segments are read whole-group.
+		flat = flat && md.Schema.Column(i).MaxRepetitionLevel() == 0
 	}
 	next := int64(0)
 	for i := range md.NumRowGroups() {
-		g, err := readGroup(md.RowGroup(i))
+		g, err := readGroup(md.RowGroup(i), flat)
 		if err != nil {
 			pf.Close()
 			return nil, base.Errorf(base.ErrCorrupt, "segment: row group %d: %w", i, err)
@@ -85,9 +97,11 @@ func Open(obj io.ReaderAt, size int64, mem memory.Allocator) (*Reader, error) {
 	return r, nil
 }
 
-// readGroup reads a row group's row count and _id/_ts statistics.
-func readGroup(rg *metadata.RowGroupMetaData) (group, error) {
-	g := group{rows: rg.NumRows(), minTS: math.MinInt64, maxTS: math.MaxInt64}
+// readGroup reads a row group's row count and _id/_ts statistics, and
+// whether seek reads may use it: flat (no repeated column) and with an
+// offset index.
+func readGroup(rg *metadata.RowGroupMetaData, flat bool) (group, error) {
+	g := group{rows: rg.NumRows(), minTS: math.MinInt64, maxTS: math.MaxInt64, seekable: flat && hasOffsetIndex(rg)}
 	idMin, idMax, ok, err := int64Stats(rg, 0)
 	if err != nil {
 		return g, err
@@ -193,6 +207,9 @@ func (r *Reader) ReadRange(ctx context.Context, fromID, toID, sinceMs, untilMs i
 // readGroup reads row group i and returns its rows in the window [lo, hi)
 // that have sinceMs <= _ts < untilMs, at most limit of them if limit > 0.
 func (r *Reader) readGroup(ctx context.Context, i int, lo, hi, sinceMs, untilMs, limit int64) ([]arrow.RecordBatch, error) {
+	if g := r.groups[i]; g.seekable && (lo > 0 || hi < g.rows) {
+		return r.seekGroup(ctx, i, lo, hi, sinceMs, untilMs, limit)
+	}
 	tbl, err := r.fr.RowGroup(i).ReadTable(ctx, r.leaves)
 	if err != nil {
 		return nil, base.Errorf(base.ErrCorrupt, "segment: cannot read row group %d: %w", i, err)

@@ -129,7 +129,19 @@ func TestReadRange(t *testing.T) {
 		t.Fatalf("rows %d groups %d schema %s", r.NumRows(), r.NumRowGroups(), r.Schema())
 	}
 	pf, _ := file.NewParquetReader(bytes.NewReader(data))
-	group0 := pf.MetaData().RowGroup(0).TotalCompressedSize()
+	// A read of part of group 0 reads at most its column chunks and its
+	// page index (which the reader needs to find the pages).
+	rg0 := pf.MetaData().RowGroup(0)
+	group0 := rg0.TotalCompressedSize()
+	for c := range rg0.NumColumns() {
+		cc, _ := rg0.ColumnChunk(c)
+		for _, loc := range []*metadata.IndexLocation{cc.GetOffsetIndexLocation(), cc.GetColumnIndexLocation()} {
+			if loc == nil {
+				t.Fatalf("column %d of group 0 has no page index", c)
+			}
+			group0 += int64(loc.Length)
+		}
+	}
 	pf.Close()
 
 	const (
