@@ -108,6 +108,10 @@ func New(opts Options) (*Server, error) {
 		ConnState:             m.connState,
 		Logger:                fasthttpLogger{s.log},
 	}
+	// A form-data POST is one event stored as received (SPEC 4.2):
+	// fasthttp's pre-parse would refuse a broken one with its own error and
+	// make Body() a re-encoding of the parsed form.
+	s.http.DisablePreParseMultipartForm = true
 	s.ready.Store(true)
 	return s, nil
 }
