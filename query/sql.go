@@ -25,29 +25,91 @@ func localPather(st storage.Store) (func(context.Context, string) (string, error
 	return nil, base.Errorf(base.ErrUnsupported, "sql: the segment store has no local files")
 }
 
-// SQL runs DuckDB SQL over an engine's streams.
+// SQL runs DuckDB SQL over an engine's streams: the admin's queries in one
+// database holding every stream's view, an API key's in a database of its
+// scope (scoped.go).
 type SQL struct {
-	eng *engine.Engine
-	db  *sqlengine.Engine
+	eng    *engine.Engine
+	db     *sqlengine.Engine
+	scoped scopes
 }
 
 // NewSQL returns SQL over eng, using db for execution.
-func NewSQL(eng *engine.Engine, db *sqlengine.Engine) *SQL { return &SQL{eng: eng, db: db} }
+func NewSQL(eng *engine.Engine, db *sqlengine.Engine) *SQL {
+	return &SQL{eng: eng, db: db, scoped: scopes{base: db}}
+}
+
+// SetMaxScoped sets how many scoped databases stay open (default
+// DefaultMaxScoped), closing the least recently used over it.
+func (s *SQL) SetMaxScoped(n int) {
+	s.scoped.mu.Lock()
+	defer s.scoped.mu.Unlock()
+	s.scoped.max = n
+	s.scoped.evictLocked()
+}
+
+// OpenScoped returns how many scoped databases are open.
+func (s *SQL) OpenScoped() int { return s.scoped.open() }
+
+// Close closes the scoped databases (those in use when their results are
+// released). The database given to NewSQL is the caller's to close.
+func (s *SQL) Close() { s.scoped.close() }
 
 // Query runs q over the streams allowed by visible (nil: every stream). The
 // caller must Release the result.
 func (s *SQL) Query(ctx context.Context, q string, visible func(base.StreamName) bool) (*sqlengine.Result, error) {
-	localPath, err := localPather(s.eng.Store())
+	views, release, err := s.views(ctx, visible, nil)
 	if err != nil {
 		return nil, err
 	}
+	defer release()
+	return s.db.Query(ctx, views, q)
+}
+
+// QueryScoped runs q as a key whose reads are limited to sc: in a database
+// that holds only sc's views and may read files only in sc's segment
+// directory, so other accounts' streams do not exist for q (a query naming
+// one fails as an unknown table, base.ErrInvalid). The caller must Release
+// the result.
+func (s *SQL) QueryScoped(ctx context.Context, q string, sc Scope) (*sqlengine.Result, error) {
+	if err := base.ValidateAccount(sc.Account); err != nil {
+		return nil, err
+	}
+	d, err := s.scoped.acquire(sc)
+	if err != nil {
+		return nil, err
+	}
+	dir := sc.dir(s.db.Options().DataDir)
+	views, release, err := s.views(ctx, sc.visible, func(v *sqlengine.View) error { return checkFiles(sc, dir, v.Files) })
+	if err != nil {
+		s.scoped.release(d)
+		return nil, err
+	}
+	defer release()
+	res, err := d.db.Query(ctx, views, q)
+	if err != nil {
+		s.scoped.release(d)
+		return nil, err
+	}
+	res.AfterRelease(func() { s.scoped.release(d) })
+	return res, nil
+}
+
+// views returns the views of the streams visible allows (nil: all), each
+// passed to check if not nil, and a function releasing their snapshots,
+// which the caller calls once the query has copied the tails.
+func (s *SQL) views(ctx context.Context, visible func(base.StreamName) bool, check func(*sqlengine.View) error) ([]sqlengine.View, func(), error) {
+	localPath, err := localPather(s.eng.Store())
+	if err != nil {
+		return nil, nil, err
+	}
 	var views []sqlengine.View
 	var snaps []*engine.Snapshot
-	defer func() {
+	release := func() {
 		for _, snap := range snaps {
 			snap.Release()
 		}
-	}()
+	}
 	for _, st := range s.eng.Streams() {
 		if visible != nil && !visible(st.Name()) {
 			continue
@@ -58,14 +120,21 @@ func (s *SQL) Query(ctx context.Context, q string, visible func(base.StreamName)
 		for _, seg := range snap.Manifest.Segments {
 			p, err := localPath(ctx, seg.Key)
 			if err != nil {
-				return nil, fmt.Errorf("sql: segment %s: %w", seg.Key, err)
+				release()
+				return nil, nil, fmt.Errorf("sql: segment %s: %w", seg.Key, err)
 			}
 			v.Files = append(v.Files, p)
 		}
 		for _, b := range snap.Tail {
 			v.Tail = append(v.Tail, sqlengine.TailBatch{FirstID: b.FirstID, Rec: b.Record()})
 		}
+		if check != nil {
+			if err := check(&v); err != nil {
+				release()
+				return nil, nil, err
+			}
+		}
 		views = append(views, v)
 	}
-	return s.db.Query(ctx, views, q)
+	return views, release, nil
 }
