@@ -18,6 +18,8 @@ FUZZ := \
 	./engine/jtd:FuzzValidate \
 	./server/path:FuzzParse \
 	./server:FuzzParseBulk \
+	./server:FuzzParseCSV \
+	./server:FuzzParseForm \
 	./server/token:FuzzVerify \
 	./server/encode:FuzzAppendJSONUTF8
 

@@ -28,44 +28,110 @@ func localPather(st storage.Store) (func(context.Context, string) (string, error
 	return nil, base.Errorf(base.ErrUnsupported, "sql: the segment store has no local files")
 }
 
-// SQL runs DuckDB SQL over an engine's streams.
+// SQL runs DuckDB SQL over an engine's streams: the admin's queries in one
+// database holding every stream's view, an API key's in a database of its
+// scope (scoped.go).
 type SQL struct {
-	eng *engine.Engine
-	db  *sqlengine.Engine
+	eng    *engine.Engine
+	db     *sqlengine.Engine
+	scoped scopes
 }
 
 // NewSQL returns SQL over eng, using db for execution.
-func NewSQL(eng *engine.Engine, db *sqlengine.Engine) *SQL { return &SQL{eng: eng, db: db} }
+func NewSQL(eng *engine.Engine, db *sqlengine.Engine) *SQL {
+	return &SQL{eng: eng, db: db, scoped: scopes{base: db}}
+}
+
+// SetMaxScoped sets how many scoped databases stay open (default
+// DefaultMaxScoped), closing the least recently used over it.
+func (s *SQL) SetMaxScoped(n int) {
+	s.scoped.mu.Lock()
+	defer s.scoped.mu.Unlock()
+	s.scoped.max = n
+	s.scoped.evictLocked()
+}
+
+// OpenScoped returns how many scoped databases are open.
+func (s *SQL) OpenScoped() int { return s.scoped.open() }
+
+// Close closes the scoped databases (those in use when their results are
+// released). The database given to NewSQL is the caller's to close.
+func (s *SQL) Close() { s.scoped.close() }
 
 // Query runs q over the streams allowed by visible (nil: every stream). The
 // caller must Release the result.
 func (s *SQL) Query(ctx context.Context, q string, visible func(base.StreamName) bool) (*sqlengine.Result, error) {
-	localPath, err := localPather(s.eng.Store())
+	views, release, err := s.views(ctx, visible, nil)
 	if err != nil {
 		return nil, err
 	}
+	defer release()
+	return s.db.Query(ctx, views, q)
+}
+
+// QueryScoped runs q as a key whose reads are limited to sc: in a database
+// that holds only sc's views and may read files only in sc's segment
+// directory, so other accounts' streams do not exist for q (a query naming
+// one fails as an unknown table, base.ErrInvalid). The caller must Release
+// the result.
+func (s *SQL) QueryScoped(ctx context.Context, q string, sc Scope) (*sqlengine.Result, error) {
+	if err := base.ValidateAccount(sc.Account); err != nil {
+		return nil, err
+	}
+	d, err := s.scoped.acquire(sc)
+	if err != nil {
+		return nil, err
+	}
+	dir := sc.dir(s.db.Options().DataDir)
+	views, release, err := s.views(ctx, sc.visible, func(v *sqlengine.View) error { return checkFiles(sc, dir, v.Files) })
+	if err != nil {
+		s.scoped.release(d)
+		return nil, err
+	}
+	defer release()
+	res, err := d.db.Query(ctx, views, q)
+	if err != nil {
+		s.scoped.release(d)
+		return nil, err
+	}
+	res.AfterRelease(func() { s.scoped.release(d) })
+	return res, nil
+}
+
+// views returns the views of the streams visible allows (nil: all), each
+// passed to check if not nil, and a function releasing what they hold,
+// which the caller calls once the query has copied the tails.
+func (s *SQL) views(ctx context.Context, visible func(base.StreamName) bool, check func(*sqlengine.View) error) ([]sqlengine.View, func(), error) {
+	localPath, err := localPather(s.eng.Store())
+	if err != nil {
+		return nil, nil, err
+	}
 	var views []sqlengine.View
-	var h held
-	defer h.release()
+	h := &held{}
 	for _, st := range s.eng.Streams() {
 		if visible != nil && !visible(st.Name()) {
 			continue
 		}
+		var vs []sqlengine.View
 		if st.IsFactory() {
-			vs, err := s.factoryViews(ctx, st, localPath, &h) // subviews.go
-			if err != nil {
-				return nil, err
+			vs, err = s.factoryViews(ctx, st, localPath, h) // subviews.go
+		} else {
+			var v sqlengine.View
+			v, err = s.view(ctx, st, st.Name().Name, localPath, h)
+			vs = []sqlengine.View{v}
+		}
+		for i := range vs {
+			if err == nil && check != nil {
+				err = check(&vs[i])
 			}
-			views = append(views, vs...)
-			continue
 		}
-		v, err := s.view(ctx, st, st.Name().Name, localPath, &h)
 		if err != nil {
-			return nil, err
+			h.release()
+			return nil, nil, err
 		}
-		views = append(views, v)
+		views = append(views, vs...)
 	}
-	return s.db.Query(ctx, views, q)
+	return views, h.release, nil
 }
 
 // held are the snapshots and conformed tail records a query's views use,

@@ -55,7 +55,7 @@ func TestAccess(t *testing.T) {
 	code(403, ts.do("POST", "/user/elsewhere", []byte("x"), as(one)...)) // another stream
 	code(401, ts.do("GET", "/user/stream", nil, as("dtk_not_a_key")...))
 	code(401, ts.do("GET", "/user/stream", nil))
-	code(403, ts.do("POST", "/sql", []byte("select 1"), as(reader)...)) // SQL needs the admin key
+	code(403, ts.do("POST", "/sql", []byte("select 1"), as(writer)...)) // SQL needs the read right
 	code(403, ts.do("GET", "/_/keys", nil, as(reader)...))
 
 	// Stream keys: HMAC-SHA256 of "(request-target): post /user/signed".

@@ -39,7 +39,7 @@ func (s *Server) postEvent(ctx *fasthttp.RequestCtx) {
 	if ct == "" {
 		ct = "application/octet-stream"
 	}
-	if len(body) > engine.MaxEventBytes && !isBulk(mediaType(ct)) {
+	if len(body) > engine.MaxEventBytes && !isBulk(mediaType(ct)) && mediaType(ct) != csvContentType {
 		s.writeError(ctx, base.Errorf(base.ErrTooLarge, "event data is %d bytes, over the limit of %d (SPEC 4.2)", len(body), engine.MaxEventBytes))
 		return
 	}
@@ -96,12 +96,24 @@ func (s *Server) postEvent(ctx *fasthttp.RequestCtx) {
 		ctx.SetBody(append(b, ']'))
 		return
 	}
+	if media == csvContentType {
+		s.postCSV(ctx, st, body, ev)
+		return
+	}
+	if err := validateForm(media, ct, body); err != nil {
+		s.writeError(ctx, err)
+		return
+	}
 	if ev.Type == "" {
 		ev.Type = media
 		if err := path.ValidateEventType(ev.Type); err != nil {
 			s.writeError(ctx, err)
 			return
 		}
+	}
+	if err := typedForm(st, &ev, media); err != nil {
+		s.writeError(ctx, err)
+		return
 	}
 	id, err := s.eng.AppendEvent(ctx, st, ev)
 	if err != nil {

@@ -102,6 +102,7 @@ func (ts *testServer) stop() {
 	if err := ts.eng.Close(ctx); err != nil {
 		ts.t.Errorf("engine close: %v", err)
 	}
+	ts.srv.opts.SQL.Close()
 	ts.db.Close()
 	ts.srv = nil
 }

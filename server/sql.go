@@ -2,14 +2,48 @@ package server
 
 import (
 	"bytes"
+	"strings"
 
 	"github.com/ducktail/ducktail/base"
+	"github.com/ducktail/ducktail/query"
+	"github.com/ducktail/ducktail/query/sqlengine"
+	"github.com/ducktail/ducktail/server/access"
 	"github.com/ducktail/ducktail/server/encode"
 	"github.com/valyala/fasthttp"
 )
 
-// sql is POST /sql: read-only DuckDB SQL, the body being the query.
-func (s *Server) sql(ctx *fasthttp.RequestCtx) {
+// sqlAccess decides what a /sql request may read (SPEC 4.4): the admin key
+// everything (nil scope), an API key with the read right its account or
+// stream. It answers 401 without a valid key and 403 for an API key without
+// the read right.
+func (s *Server) sqlAccess(ctx *fasthttp.RequestCtx) (*query.Scope, bool) {
+	key, ok := bearer(ctx)
+	if !ok {
+		s.writeError(ctx, base.Errorf(base.ErrUnauthorized, "missing Authorization: Bearer <admin key or API key>"))
+		return nil, false
+	}
+	if s.isAdmin(key) {
+		return nil, true
+	}
+	if s.opts.Access == nil {
+		s.writeError(ctx, base.Errorf(base.ErrUnauthorized, "the bearer key is not valid"))
+		return nil, false
+	}
+	g, err := s.opts.Access.Grant(key)
+	if err != nil {
+		s.writeError(ctx, err)
+		return nil, false
+	}
+	if !strings.ContainsRune(g.Rights, rune(access.Read)) {
+		s.writeError(ctx, base.Errorf(base.ErrForbidden, "this API key has no read right (rights %q); /sql needs r", g.Rights))
+		return nil, false
+	}
+	return &query.Scope{Account: g.Account, Stream: g.Stream}, true
+}
+
+// sql is POST /sql: read-only DuckDB SQL, the body being the query, over
+// every stream for the admin (scope nil), else over the scope's streams.
+func (s *Server) sql(ctx *fasthttp.RequestCtx, scope *query.Scope) {
 	if s.opts.SQL == nil {
 		s.writeError(ctx, base.Errorf(base.ErrOverCapacity, "sql is not available on this server"))
 		return
@@ -25,7 +59,13 @@ func (s *Server) sql(ctx *fasthttp.RequestCtx) {
 			ctx.Request.Header.Peek("Accept"), arrowStreamType))
 		return
 	}
-	res, err := s.opts.SQL.Query(ctx, q, nil)
+	var res *sqlengine.Result
+	var err error
+	if scope == nil {
+		res, err = s.opts.SQL.Query(ctx, q, nil)
+	} else {
+		res, err = s.opts.SQL.QueryScoped(ctx, q, *scope)
+	}
 	if err != nil {
 		s.writeError(ctx, err)
 		return

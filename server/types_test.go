@@ -135,7 +135,7 @@ func TestTypedEventsErrors(t *testing.T) {
 		{"not a string in xpath", ts.admin("POST", "/user/stream:click", []byte(`{"url":"u","xpath":["a",2]}`), "Content-Type", "application/json"), 400, `"/xpath/1"`},
 		{"missing property", ts.admin("POST", "/user/stream:click", []byte(`{"url":"u"}`), "Content-Type", "application/json"), 400, "xpath"},
 		{"not JSON", ts.admin("POST", "/user/stream:click", []byte(`Hello, world!`), "Content-Type", "text/plain"), 400, "not JSON"},
-		{"CSV body", ts.admin("POST", "/user/stream:click", []byte("a,b\n"), "Content-Type", "text/csv"), 415, "application/json"},
+		{"CSV row not of the type", ts.admin("POST", "/user/stream:click", []byte("url,xpath\nhttps://x,[]\nhttps://y,a\n"), "Content-Type", "text/csv"), 400, "/xpath"},
 		{"bulk with one bad part", ts.admin("POST", "/user/stream", []byte(
 			"--b\r\nEvent-Type: click\r\nContent-Type: application/json\r\n\r\n"+seedClick+"\r\n"+
 				"--b\r\nEvent-Type: click\r\nContent-Type: application/json\r\n\r\n{\"url\":1,\"xpath\":[]}\r\n--b--\r\n"),
@@ -240,4 +240,47 @@ func jsonEqualText(t *testing.T, a []byte, b string) bool {
 		t.Fatal(err)
 	}
 	return jsonEqual(x, y)
+}
+
+// TestTypedTextEvents: CSV rows and forms of a type with a definition are
+// read as that type says (numbers, booleans, lists as JSON) and stored as
+// typed rows; a value that does not convert is a 400 naming it.
+func TestTypedTextEvents(t *testing.T) {
+	ts := startServer(t)
+	const visit = `{"properties": {"page": {"type": "string"}, "ms": {"type": "uint32"}, "ok": {"type": "boolean"}},
+		"optionalProperties": {"tags": {"elements": {"type": "string"}}}}`
+	if r := ts.admin("PUT", "/user/site:visit", []byte(visit)); r.code != 201 {
+		t.Fatalf("PUT: %d %s", r.code, r.body)
+	}
+	csv := "page,ms,ok,tags\r\n/a,12,true,\"[\"\"x\"\",\"\"y\"\"]\"\r\n/b,7,FALSE,\r\n"
+	r := ts.admin("POST", "/user/site:visit", []byte(csv), "Content-Type", "text/csv")
+	if r.code != 200 || string(bytes.TrimSpace(r.body)) != "[0,1]" {
+		t.Fatalf("CSV: %d %s, want [0,1]", r.code, r.body)
+	}
+	r = ts.admin("POST", "/user/site:visit", []byte("page=%2Fc&ms=3&ok=true&tags=p&tags=q"), "Content-Type", "application/x-www-form-urlencoded")
+	if r.code != 200 || string(bytes.TrimSpace(r.body)) != "2" {
+		t.Fatalf("urlencoded form: %d %s, want 2", r.code, r.body)
+	}
+	form := "--f\r\nContent-Disposition: form-data; name=\"page\"\r\n\r\n/d\r\n" +
+		"--f\r\nContent-Disposition: form-data; name=\"ms\"\r\n\r\n4\r\n" +
+		"--f\r\nContent-Disposition: form-data; name=\"ok\"\r\n\r\nfalse\r\n--f--\r\n"
+	r = ts.admin("POST", "/user/site:visit", []byte(form), "Content-Type", "multipart/form-data; boundary=f")
+	if r.code != 200 || string(bytes.TrimSpace(r.body)) != "3" {
+		t.Fatalf("form-data: %d %s, want 3", r.code, r.body)
+	}
+	r = ts.admin("POST", "/user/site:visit", []byte("page,ms,ok\n/e,-1,true\n"), "Content-Type", "text/csv")
+	if r.code != 400 || !strings.Contains(r.errorText(t), "/ms") {
+		t.Fatalf("negative uint32: %d %s, want 400 naming /ms", r.code, r.body)
+	}
+	r = ts.admin("GET", "/user/site", nil)
+	var evs []struct {
+		Data map[string]any `json:"data"`
+	}
+	r.json(t, &evs)
+	got, _ := json.Marshal(evs)
+	const want = `[{"data":{"ms":12,"ok":true,"page":"/a","tags":["x","y"]}},{"data":{"ms":7,"ok":false,"page":"/b"}},` +
+		`{"data":{"ms":3,"ok":true,"page":"/c","tags":["p","q"]}},{"data":{"ms":4,"ok":false,"page":"/d"}}]`
+	if string(got) != want {
+		t.Fatalf("stored:\n%s\nwant\n%s", got, want)
+	}
 }

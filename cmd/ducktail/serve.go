@@ -137,10 +137,12 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 			acc.SetPublic(name, s.Public)
 		}
 	}
+	// API keys' queries run in scoped databases that SQL opens and closes.
+	sqlq := query.NewSQL(eng, db)
 	srv, err := server.New(server.Options{
 		Engine:         eng,
 		Access:         acc,
-		SQL:            query.NewSQL(eng, db),
+		SQL:            sqlq,
 		Keys:           keys,
 		AdminKey:       admin,
 		MaxIngestBytes: cfg.HTTPIngestion.MaxRequestBytes,
@@ -230,6 +232,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	if cerr := closeEngine(); cerr != nil {
 		err = cerr
 	}
+	sqlq.Close()
 	db.Close()
 	log.Info("stopped", "took", time.Since(stopStart))
 	return err

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
@@ -80,7 +81,7 @@ func (e *Engine) setUp() error {
 	e.internal = c
 	stmts := []string{
 		"SET parquet_metadata_cache = true",
-		"SET allowed_directories = [" + quoteString(e.opts.DataDir+string(filepath.Separator)) + "]",
+		"SET allowed_directories = [" + allowedDirs(e.opts.AllowedDirs) + "]",
 		"SET enable_external_access = false",
 		"SET lock_configuration = true",
 		"CREATE SCHEMA IF NOT EXISTS " + quoteIdent(tailSchema),
@@ -92,6 +93,20 @@ func (e *Engine) setUp() error {
 	}
 	return nil
 }
+
+// allowedDirs returns the list of dirs as DuckDB string literals, each with
+// a trailing separator so that "/d/demo/" does not also allow "/d/demo2".
+func allowedDirs(dirs []string) string {
+	lits := make([]string, len(dirs))
+	for i, d := range dirs {
+		lits[i] = quoteString(strings.TrimSuffix(d, string(filepath.Separator)) + string(filepath.Separator))
+	}
+	return strings.Join(lits, ", ")
+}
+
+// Options returns the options the engine was opened with, defaults filled
+// in: the base of a database scoped to fewer directories.
+func (e *Engine) Options() Options { return e.opts }
 
 // Close closes the database. Results not yet released become invalid.
 // Close is idempotent.

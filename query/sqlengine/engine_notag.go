@@ -16,6 +16,9 @@ func Open(opts Options) (*Engine, error) {
 	return nil, errNoArrow()
 }
 
+// Options returns the zero Options.
+func (e *Engine) Options() Options { return Options{} }
+
 // Close does nothing.
 func (e *Engine) Close() error { return nil }
 

@@ -15,6 +15,11 @@ type Options struct {
 	// must not contain secrets (point it at the segment root, not at a
 	// directory that also holds key files).
 	DataDir string
+	// AllowedDirs, when set, narrows the directories SQL may read files
+	// from to these, each DataDir or below it: a database scoped to some
+	// accounts' streams gets only their segment directories. Default:
+	// DataDir.
+	AllowedDirs []string
 	// TempDir is DuckDB's temp, home and extension directory. Required.
 	TempDir string
 	// MemoryLimit is DuckDB's memory_limit, e.g. "1GB". Default: DuckDB's
@@ -45,6 +50,17 @@ func (o *Options) EnsureDefaults() {
 			o.TempDir = abs
 		}
 	}
+	if len(o.AllowedDirs) == 0 {
+		o.AllowedDirs = []string{o.DataDir}
+	}
+	dirs := make([]string, len(o.AllowedDirs))
+	for i, d := range o.AllowedDirs {
+		if abs, err := filepath.Abs(d); err == nil && d != "" {
+			d = abs
+		}
+		dirs[i] = d
+	}
+	o.AllowedDirs = dirs
 }
 
 // Validate reports every problem with the options, naming each field.
@@ -61,6 +77,14 @@ func (o *Options) Validate() error {
 		// characters that would need escaping there rather than escape them.
 		if strings.ContainsAny(d.val, "'?&#\x00\n") {
 			errs = append(errs, fmt.Errorf("sqlengine: %s %q contains a character that is not allowed (' ? & # NUL newline)", d.name, d.val))
+		}
+	}
+	for _, d := range o.AllowedDirs {
+		if strings.ContainsAny(d, "'?&#\x00\n") {
+			errs = append(errs, fmt.Errorf("sqlengine: AllowedDirs %q contains a character that is not allowed (' ? & # NUL newline)", d))
+		}
+		if rel, err := filepath.Rel(o.DataDir, d); o.DataDir == "" || err != nil || !filepath.IsLocal(rel) && rel != "." {
+			errs = append(errs, fmt.Errorf("sqlengine: AllowedDirs %q is not DataDir %q or below it", d, o.DataDir))
 		}
 	}
 	if o.DataDir == "/" {

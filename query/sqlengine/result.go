@@ -29,3 +29,16 @@ func (r *Result) Release() {
 		}
 	})
 }
+
+// AfterRelease makes Release call f once the result and its connection are
+// released: what a caller holding the engine open for the result's lifetime
+// needs. It must be called before Release.
+func (r *Result) AfterRelease(f func()) {
+	prev := r.release
+	r.release = func() {
+		if prev != nil {
+			prev()
+		}
+		f()
+	}
+}
