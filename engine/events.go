@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/ducktail/ducktail/base"
 	"github.com/ducktail/ducktail/engine/wal"
+	"github.com/ducktail/ducktail/internal/retype"
 )
 
 // kindEvents is the catalog kind of a stream of untyped events.
@@ -258,7 +259,7 @@ func (e *Engine) pushEventsLocked(st *Stream, d *decoded, evs []parsedEvent, fir
 		}
 		rec := recs[i]
 		if j > i+1 {
-			if merged, err := concatRecords(recs[i:j], e.mem); err == nil {
+			if merged, err := retype.Concat(recs[i:j], e.mem); err == nil {
 				for _, r := range recs[i:j] {
 					r.Release()
 				}
@@ -281,35 +282,6 @@ func (e *Engine) pushEventsLocked(st *Stream, d *decoded, evs []parsedEvent, fir
 		i = j
 	}
 	d.batches, d.chunk = nil, nil
-}
-
-// concatRecords returns the rows of recs, all of one schema, as one record.
-func concatRecords(recs []arrow.RecordBatch, mem memory.Allocator) (arrow.RecordBatch, error) {
-	s := recs[0].Schema()
-	cols := make([]arrow.Array, s.NumFields())
-	parts := make([]arrow.Array, len(recs))
-	n := int64(0)
-	for _, r := range recs {
-		n += r.NumRows()
-	}
-	for c := range cols {
-		for i, r := range recs {
-			parts[i] = r.Column(c)
-		}
-		col, err := array.Concatenate(parts, mem)
-		if err != nil {
-			for _, done := range cols[:c] {
-				done.Release()
-			}
-			return nil, err
-		}
-		cols[c] = col
-	}
-	rec := array.NewRecordBatch(s, cols, n)
-	for _, c := range cols {
-		c.Release()
-	}
-	return rec, nil
 }
 
 // replayEvent is replayRecord for a recEvent record.

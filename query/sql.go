@@ -173,5 +173,48 @@ func (s *SQL) view(ctx context.Context, st *engine.Stream, name string, localPat
 		h.conformed = append(h.conformed, rec)
 		v.Tail = append(v.Tail, sqlengine.TailBatch{FirstID: b.FirstID, Rec: rec})
 	}
+	tail, err := mergeSmall(v.Tail, h)
+	if err != nil {
+		return v, fmt.Errorf("sql: %s: %w", st.Label(), err)
+	}
+	v.Tail = tail
 	return v, nil
+}
+
+// Tail batches smaller than mergeBelowRows (a stream of single events has
+// a batch per event) are merged into records of up to mergeMaxRows before
+// DuckDB copies them in: it pays per record, about 0.4 ms.
+const (
+	mergeBelowRows = 1024
+	mergeMaxRows   = 64 << 10
+)
+
+// mergeSmall returns tail with runs of small batches merged; merged
+// records are held by h.
+func mergeSmall(tail []sqlengine.TailBatch, h *held) ([]sqlengine.TailBatch, error) {
+	out := tail[:0:0]
+	for i := 0; i < len(tail); {
+		j, rows := i, int64(0)
+		for j < len(tail) && tail[j].Rec.NumRows() < mergeBelowRows && rows < mergeMaxRows {
+			rows += tail[j].Rec.NumRows()
+			j++
+		}
+		if j <= i+1 {
+			out = append(out, tail[i])
+			i++
+			continue
+		}
+		recs := make([]arrow.RecordBatch, j-i)
+		for k := range recs {
+			recs[k] = tail[i+k].Rec
+		}
+		merged, err := retype.Concat(recs, memory.DefaultAllocator)
+		if err != nil {
+			return nil, err
+		}
+		h.conformed = append(h.conformed, merged)
+		out = append(out, sqlengine.TailBatch{FirstID: tail[i].FirstID, Rec: merged})
+		i = j
+	}
+	return out, nil
 }

@@ -13,8 +13,7 @@ import (
 )
 
 // sqlBench is an engine with two accounts' streams of 2*benchEvents events each (half
-// in a segment, half in the tail) and SQL over it. benchEvents is small:
-// copying an untyped tail into DuckDB is superlinear today (docs/sql-access.md).
+// in a segment, half in the tail) and SQL over it.
 func sqlBench(b testing.TB) *SQL {
 	ctx := context.Background()
 	dir := b.TempDir()
@@ -67,7 +66,7 @@ func runSQL(b testing.TB, query func() (*sqlengine.Result, error)) {
 }
 
 // benchEvents is the events per stream in a segment and in the tail.
-var benchEvents = 100
+const benchEvents = 2000
 
 const benchQuery = `select count(*), sum(octet_length(_data)) from acme.log`
 
