@@ -79,6 +79,16 @@ func (e *Engine) decode(st *Stream, body []byte) (*decoded, error) {
 // once they are durable under the engine's durability. tenant 0 means none.
 // The body is copied; the caller may reuse it when AppendArrow returns.
 func (e *Engine) AppendArrow(ctx context.Context, st *Stream, body []byte, tenant uint32) (Appended, error) {
+	return e.appendArrow(ctx, st, body, tenant, ArrowEvent)
+}
+
+// AppendRows is AppendArrow for rows that came another way (JSON objects
+// POSTed to a topic): event is their _event, and there is no tenant.
+func (e *Engine) AppendRows(ctx context.Context, st *Stream, body []byte, event string) (Appended, error) {
+	return e.appendArrow(ctx, st, body, 0, event)
+}
+
+func (e *Engine) appendArrow(ctx context.Context, st *Stream, body []byte, tenant uint32, event string) (Appended, error) {
 	if !st.IsTopic() {
 		return Appended{}, base.Errorf(base.ErrUnsupported, "stream %s holds untyped events, not Arrow batches", st.label)
 	}
@@ -106,7 +116,7 @@ func (e *Engine) AppendArrow(ctx context.Context, st *Stream, body []byte, tenan
 	now := nowMs(e.opts.Now())
 	ts := max(now, st.lastTS)
 	r := walRecord{kind: recArrow, name: st.label, firstID: st.nextID, rows: d.rows,
-		ts: ts, tenant: tenant, event: ArrowEvent}
+		ts: ts, tenant: tenant, event: event}
 	pos, err := e.log.AppendParts(r.appendHeader(hdr[:0]), d.body)
 	if err != nil {
 		st.mu.Unlock()
@@ -114,7 +124,7 @@ func (e *Engine) AppendArrow(ctx context.Context, st *Stream, body []byte, tenan
 		return Appended{}, err
 	}
 	first := st.nextID
-	e.pushLocked(st, d, first, ts, tenant, ArrowEvent, pos)
+	e.pushLocked(st, d, first, ts, tenant, event, pos)
 	st.mu.Unlock()
 
 	if err := e.log.Wait(ctx, pos); err != nil {

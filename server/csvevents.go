@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -258,13 +257,6 @@ func (s *Server) postCSV(ctx *fasthttp.RequestCtx, st *engine.Stream, body []byt
 		s.writeError(ctx, err)
 		return
 	}
-	b := append(ctx.Response.Body()[:0], '[')
-	for i, id := range ids {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = strconv.AppendInt(b, id, 10)
-	}
 	ctx.SetContentType("application/json")
-	ctx.SetBody(append(b, ']'))
+	ctx.SetBody(appendIDs(ctx.Response.Body()[:0], ids[0], ids[len(ids)-1]+1))
 }

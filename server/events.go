@@ -69,8 +69,7 @@ func (s *Server) postEvent(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	if st.IsTopic() {
-		s.writeError(ctx, base.Errorf(base.ErrUnsupported,
-			"stream %s is a topic: POST Arrow IPC batches to /ingest/{token} (JSON rows for topics are not served yet)", name))
+		s.postTopicJSON(ctx, st, media, ev) // topicjson.go
 		return
 	}
 	if isBulk(media) {
@@ -85,15 +84,8 @@ func (s *Server) postEvent(ctx *fasthttp.RequestCtx) {
 			s.writeError(ctx, err)
 			return
 		}
-		b := append(ctx.Response.Body()[:0], '[')
-		for i, id := range ids {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = strconv.AppendInt(b, id, 10)
-		}
 		ctx.SetContentType("application/json")
-		ctx.SetBody(append(b, ']'))
+		ctx.SetBody(appendIDs(ctx.Response.Body()[:0], ids[0], ids[len(ids)-1]+1))
 		return
 	}
 	if media == csvContentType {
