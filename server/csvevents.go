@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"io"
 	"strings"
@@ -13,6 +12,8 @@ import (
 	"github.com/ducktail/ducktail/engine"
 	"github.com/ducktail/ducktail/engine/jtd"
 	"github.com/valyala/fasthttp"
+
+	"github.com/ducktail/ducktail/internal/jsonx"
 )
 
 // CSV event bodies (SPEC 4.2: text/csv is "one event per row, typed by
@@ -211,9 +212,9 @@ func csvRowJSON(header, row []string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, name)
+		b = jsonx.AppendString(b, name)
 		b = append(b, ':')
-		b = appendJSONString(b, row[i])
+		b = jsonx.AppendString(b, row[i])
 	}
 	return append(b, '}')
 }
@@ -231,13 +232,6 @@ func csvEventJSON(data []byte) ([]byte, error) {
 	return csvRowJSON(t.header, t.rows[0]), nil
 }
 
-// appendJSONString appends s as a JSON string; bytes that are not UTF-8
-// become U+FFFD.
-func appendJSONString(b []byte, s string) []byte {
-	q, _ := json.Marshal(s) // a string always marshals
-	return append(b, q...)
-}
-
 // postCSV appends a text/csv body as one event per row, all or nothing,
 // and answers the JSON array of their ids, as a bulk push does. def's Index
 // applies to the first row, its type and timestamp to every row.
@@ -252,11 +246,5 @@ func (s *Server) postCSV(ctx *fasthttp.RequestCtx, st *engine.Stream, body []byt
 		return
 	}
 	evs[0].Index = def.Index
-	ids, err := s.eng.AppendEvents(ctx, st, evs)
-	if err != nil {
-		s.writeError(ctx, err)
-		return
-	}
-	ctx.SetContentType("application/json")
-	ctx.SetBody(appendIDs(ctx.Response.Body()[:0], ids[0], ids[len(ids)-1]+1))
+	s.appendAll(ctx, st, evs)
 }

@@ -79,13 +79,7 @@ func (s *Server) postEvent(ctx *fasthttp.RequestCtx) {
 			return
 		}
 		evs[0].Index = p.Index
-		ids, err := s.eng.AppendEvents(ctx, st, evs)
-		if err != nil {
-			s.writeError(ctx, err)
-			return
-		}
-		ctx.SetContentType("application/json")
-		ctx.SetBody(appendIDs(ctx.Response.Body()[:0], ids[0], ids[len(ids)-1]+1))
+		s.appendAll(ctx, st, evs)
 		return
 	}
 	if media == csvContentType {
@@ -114,6 +108,18 @@ func (s *Server) postEvent(ctx *fasthttp.RequestCtx) {
 	}
 	ctx.SetContentType("application/json")
 	ctx.SetBody(strconv.AppendInt(ctx.Response.Body()[:0], id, 10))
+}
+
+// appendAll appends evs, all or nothing, and answers the JSON array of
+// their ids: a bulk push, or the rows of a CSV body.
+func (s *Server) appendAll(ctx *fasthttp.RequestCtx, st *engine.Stream, evs []engine.Event) {
+	ids, err := s.eng.AppendEvents(ctx, st, evs)
+	if err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	ctx.SetContentType("application/json")
+	ctx.SetBody(appendIDs(ctx.Response.Body()[:0], ids[0], ids[len(ids)-1]+1))
 }
 
 func firstNonEmpty(vs ...[]byte) string {

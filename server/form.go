@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/ducktail/ducktail/base"
+
+	"github.com/ducktail/ducktail/internal/jsonx"
 )
 
 // Form bodies (SPEC 4.2): application/x-www-form-urlencoded and
@@ -174,7 +176,7 @@ func marshalFields(fields []formField) ([]byte, error) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, name)
+		b = jsonx.AppendString(b, name)
 		b = append(b, ':')
 		var v any = values[name]
 		if vs := values[name]; len(vs) == 1 {

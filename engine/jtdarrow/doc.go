@@ -23,5 +23,5 @@
 // Concurrency: a Column list and its Mappings are immutable once built and
 // safe for concurrent use; a Builder or Renderer belongs to one goroutine.
 //
-// Imports: arrow-go, engine/jtd and base.
+// Imports: arrow-go, engine/jtd, internal/jsonx and base.
 package jtdarrow

@@ -3,10 +3,11 @@ package jtdarrow
 import (
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/ducktail/ducktail/internal/jsonx"
 )
 
 // Appender appends the JSON of row i of the array or record it was made
@@ -33,7 +34,7 @@ func objectAppender(props []Prop, cols []arrow.Array) Appender {
 	keys := make([][]byte, len(props))
 	vals := make([]Appender, len(props))
 	for i, p := range props {
-		keys[i] = append(appendString(nil, p.Name), ':')
+		keys[i] = append(jsonx.AppendString(nil, p.Name), ':')
 		if cols[i] != nil {
 			vals[i] = valueAppender(p.Mapping, cols[i])
 		}
@@ -81,13 +82,13 @@ func valueAppender(m *Mapping, arr arrow.Array) Appender {
 		if m.kind == kindJSON {
 			return orNull(func(dst []byte, i int) []byte { return append(dst, a.Value(i)...) })
 		}
-		return orNull(func(dst []byte, i int) []byte { return appendString(dst, a.Value(i)) })
+		return orNull(func(dst []byte, i int) []byte { return jsonx.AppendString(dst, a.Value(i)) })
 	case *array.Dictionary:
 		dict, ok := a.Dictionary().(*array.String)
 		if !ok {
 			return null
 		}
-		return orNull(func(dst []byte, i int) []byte { return appendString(dst, dict.Value(a.GetValueIndex(i))) })
+		return orNull(func(dst []byte, i int) []byte { return jsonx.AppendString(dst, dict.Value(a.GetValueIndex(i))) })
 	case *array.Timestamp:
 		return orNull(func(dst []byte, i int) []byte {
 			dst = append(dst, '"')
@@ -95,9 +96,9 @@ func valueAppender(m *Mapping, arr arrow.Array) Appender {
 			return append(dst, '"')
 		})
 	case *array.Float32:
-		return orNull(func(dst []byte, i int) []byte { return strconv.AppendFloat(dst, float64(a.Value(i)), 'g', -1, 32) })
+		return orNull(func(dst []byte, i int) []byte { return jsonx.AppendFloat(dst, float64(a.Value(i)), 32) })
 	case *array.Float64:
-		return orNull(func(dst []byte, i int) []byte { return strconv.AppendFloat(dst, a.Value(i), 'g', -1, 64) })
+		return orNull(func(dst []byte, i int) []byte { return jsonx.AppendFloat(dst, a.Value(i), 64) })
 	case *array.Int8:
 		return orNull(func(dst []byte, i int) []byte { return strconv.AppendInt(dst, int64(a.Value(i)), 10) })
 	case *array.Int16:
@@ -126,7 +127,7 @@ func valueAppender(m *Mapping, arr arrow.Array) Appender {
 				if j > lo {
 					dst = append(dst, ',')
 				}
-				dst = appendString(dst, keys.Value(int(j)))
+				dst = jsonx.AppendString(dst, keys.Value(int(j)))
 				dst = append(dst, ':')
 				dst = items(dst, int(j))
 			}
@@ -162,47 +163,4 @@ func valueAppender(m *Mapping, arr arrow.Array) Appender {
 		return orNull(objectAppender(m.fields, cols))
 	}
 	return null
-}
-
-// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD.
-func appendString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, "\ufffd"...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }

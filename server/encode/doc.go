@@ -88,6 +88,6 @@
 //
 // # Imports
 //
-// The standard library, arrow-go, and ducktail/base. Nothing from the
+// The standard library, arrow-go, ducktail/base and internal/jsonx. Nothing from the
 // server, engine, query or storage packages.
 package encode
