@@ -1,10 +1,11 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/ducktail/ducktail/bench/internal/latency"
 )
 
 // Result is the report, printed as one JSON line.
@@ -47,34 +48,17 @@ func merge(c config, subs []*subscriber, sent int, postLat []time.Duration, post
 	}
 	r.Missed = r.Expected - r.Delivered
 	slices.Sort(all)
-	r.P50Ms, r.P99Ms = ms(percentile(all, 0.5)), ms(percentile(all, 0.99))
+	r.P50Ms, r.P99Ms = latency.Ms(latency.Percentile(all, 0.5)), latency.Ms(latency.Percentile(all, 0.99))
 	if len(all) > 0 {
-		r.MaxMs = ms(all[len(all)-1])
+		r.MaxMs = latency.Ms(all[len(all)-1])
 	}
 	slices.Sort(postLat)
-	r.PostP50Ms, r.PostP99Ms = ms(percentile(postLat, 0.5)), ms(percentile(postLat, 0.99))
+	r.PostP50Ms, r.PostP99Ms = latency.Ms(latency.Percentile(postLat, 0.5)), latency.Ms(latency.Percentile(postLat, 0.99))
 	return r
 }
 
-// percentile returns the nearest-rank q-quantile of sorted, 0 when empty.
-func percentile(sorted []time.Duration, q float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	rank := int(q*float64(len(sorted))+0.999999999) - 1
-	return sorted[min(max(rank, 0), len(sorted)-1)]
-}
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
 // JSON is the one-line report for bench/run.sh.
-func (r Result) JSON() string {
-	b, err := json.Marshal(r)
-	if err != nil {
-		return fmt.Sprintf(`{"error":%q}`, err.Error())
-	}
-	return string(b)
-}
+func (r Result) JSON() string { return latency.JSON(r) }
 
 // Human is the one-line report for people.
 func (r Result) Human() string {

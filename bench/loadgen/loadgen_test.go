@@ -105,33 +105,6 @@ func TestSizedBody(t *testing.T) {
 	}
 }
 
-func TestPercentile(t *testing.T) {
-	ms := func(n ...int) []time.Duration {
-		out := make([]time.Duration, len(n))
-		for i, v := range n {
-			out[i] = time.Duration(v) * time.Millisecond
-		}
-		return out
-	}
-	f := func(sorted []time.Duration, q float64, want time.Duration) {
-		t.Helper()
-		if got := percentile(sorted, q); got != want {
-			t.Fatalf("percentile(%v, %v) = %v, want %v", sorted, q, got, want)
-		}
-	}
-	f(nil, 0.5, 0)
-	f(ms(7), 0.99, 7*time.Millisecond)
-	f(ms(1, 2, 3, 4), 0.5, 2*time.Millisecond)
-	f(ms(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), 0.5, 5*time.Millisecond)
-	f(ms(1, 2, 3, 4, 5, 6, 7, 8, 9, 10), 0.99, 10*time.Millisecond)
-	hundred := make([]int, 100)
-	for i := range hundred {
-		hundred[i] = i + 1
-	}
-	f(ms(hundred...), 0.99, 99*time.Millisecond)
-	f(ms(hundred...), 1, 100*time.Millisecond)
-}
-
 // serve runs h on a loopback listener and returns its URL.
 func serve(t *testing.T, h fasthttp.RequestHandler) string {
 	t.Helper()

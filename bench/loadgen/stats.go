@@ -1,11 +1,12 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/ducktail/ducktail/bench/internal/latency"
 )
 
 // workerStats is what one connection's goroutine measured.
@@ -84,33 +85,16 @@ func merge(ws []*workerStats, elapsed time.Duration) Result {
 		r.RowsPerS = float64(okRows) / r.Seconds
 	}
 	slices.Sort(all)
-	r.P50Ms = ms(percentile(all, 0.50))
-	r.P99Ms = ms(percentile(all, 0.99))
+	r.P50Ms = latency.Ms(latency.Percentile(all, 0.50))
+	r.P99Ms = latency.Ms(latency.Percentile(all, 0.99))
 	if len(all) > 0 {
-		r.MaxMs = ms(all[len(all)-1])
+		r.MaxMs = latency.Ms(all[len(all)-1])
 	}
 	return r
 }
 
-// percentile returns the nearest-rank q-quantile of sorted, 0 when empty.
-func percentile(sorted []time.Duration, q float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	rank := int(q*float64(len(sorted))+0.999999999) - 1
-	return sorted[min(max(rank, 0), len(sorted)-1)]
-}
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
 // JSON is the one-line report for bench/run.sh.
-func (r Result) JSON() string {
-	b, err := json.Marshal(r)
-	if err != nil { // cannot happen: the struct has only plain fields
-		return fmt.Sprintf(`{"error":%q}`, err.Error())
-	}
-	return string(b)
-}
+func (r Result) JSON() string { return latency.JSON(r) }
 
 // Human is the one-line report for people.
 func (r Result) Human() string {
