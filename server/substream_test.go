@@ -1,7 +1,11 @@
 package server
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -281,5 +285,57 @@ func TestTypedSubstreams(t *testing.T) {
 	}
 	if got := ts.sqlRows(q); got != want {
 		t.Fatalf("flushed: %s\nwant %s", got, want)
+	}
+}
+
+// TestSeedCombinedPath: the seed's "all these things combine" request,
+// fetch('/eric/greetings(1):click[2]', {body: 'Hello, world!'}) with the
+// key and signature as query parameters: a substream, an event type and
+// at-most-once sending in one path, signed with a stream key of the
+// factory over the request target as sent.
+func TestSeedCombinedPath(t *testing.T) {
+	ts := startServer(t)
+	if r := ts.admin("PUT", "/_/streams/eric/greetings", []byte(`{"factory": true}`)); r.code != 201 {
+		t.Fatalf("declare the factory: %d %s", r.code, r.body)
+	}
+	r := ts.admin("POST", "/_/streams/eric/greetings/keys", nil)
+	var key struct {
+		KeyID  string `json:"key_id"`
+		Secret string `json:"secret"`
+	}
+	r.json(t, &key)
+	signed := func(target string) string {
+		m := hmac.New(sha256.New, []byte(key.Secret))
+		m.Write([]byte("(request-target): post " + target))
+		return target + "?key=" + url.QueryEscape(key.KeyID) + "&signature=" + hex.EncodeToString(m.Sum(nil))
+	}
+	text := []string{"Content-Type", "text/plain;charset=UTF-8"}
+	for i, want := range []int{200, 200, 409} {
+		// ids 0 and 1 go in plainly; then [2] is the next id once, and a
+		// replay of it is refused.
+		target := "/eric/greetings(1):click"
+		if i == 2 {
+			target += "[1]"
+		}
+		if r := ts.do("POST", signed(target), []byte("Hello, world!"), text...); r.code != want {
+			t.Fatalf("POST %s: %d %s, want %d", target, r.code, r.body, want)
+		}
+	}
+	const target = "/eric/greetings(1):click[2]"
+	wantID(t, "the seed's request", ts.do("POST", signed(target), []byte("Hello, world!"), text...), 2)
+	if r := ts.do("POST", signed(target), []byte("Hello, world!"), text...); r.code != 409 {
+		t.Fatalf("the seed's request again: %d %s, want 409", r.code, r.body)
+	}
+	if r := ts.do("POST", signed("/eric/greetings(2):click[2]"), []byte("Hello, world!"), text...); r.code != 409 {
+		t.Fatalf("[2] on a new substream (next id 0): %d %s, want 409", r.code, r.body)
+	}
+	other := signed(target)
+	if r := ts.do("POST", strings.Replace(other, "(1)", "(3)", 1), []byte("x"), text...); r.code != 401 {
+		t.Fatalf("a signature of (1) used on (3): %d %s, want 401", r.code, r.body)
+	}
+	var ev map[string]any
+	ts.admin("GET", "/eric/greetings(1)[2]", nil).json(t, &ev)
+	if ev["event"] != "click" || ev["data"] != "Hello, world!" {
+		t.Fatalf("GET (1)[2]: %v", ev)
 	}
 }
