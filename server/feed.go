@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -52,7 +53,7 @@ type feedSet struct {
 	feeds   map[*engine.Stream]*feed // REQUIRES: mu
 	closed  bool                     // REQUIRES: mu. Set by wait: no new feeds.
 	wg      sync.WaitGroup           // the feed goroutines
-	running atomic.Int64             // feed goroutines alive, for tests and metrics
+	running atomic.Int64             // feed goroutines alive, for tests
 }
 
 // acquire returns st's feed, starting it if it has none, with one more
@@ -291,7 +292,7 @@ func (f *feed) advance() error {
 // previous event's when equal.
 func (f *feed) intern(typ string) string {
 	if typ != f.lastType {
-		f.lastType = string([]byte(typ))
+		f.lastType = strings.Clone(typ)
 	}
 	return f.lastType
 }
