@@ -47,6 +47,9 @@ type Options struct {
 	// Registry receives the HTTP metrics and is served at /metrics.
 	Registry *prometheus.Registry
 	Now      func() time.Time
+
+	// feedLimits bound SSE feeds and subscribers (feed.go); tests shrink them.
+	feedLimits feedLimits
 }
 
 // Server serves the HTTP API.
@@ -64,6 +67,7 @@ type Server struct {
 
 	closing   chan struct{} // closed by Shutdown: ends live subscriptions
 	closeOnce sync.Once
+	feeds     feedSet // SSE feeds, one per subscribed stream (feed.go)
 }
 
 // New returns a Server; call Serve to start it.
@@ -132,7 +136,9 @@ func (s *Server) Serve(ln net.Listener) error { return s.http.Serve(ln) }
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.ready.Store(false)
 	s.closeOnce.Do(func() { close(s.closing) })
-	return s.http.ShutdownWithContext(ctx)
+	err := s.http.ShutdownWithContext(ctx)
+	// Feeds hold snapshots while they read: they end before the engine closes.
+	return errors.Join(err, s.waitFeeds(ctx))
 }
 
 // Handler returns the request handler, for tests and alternative listeners.

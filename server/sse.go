@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"errors"
+	"slices"
 	"strconv"
 	"time"
 
@@ -16,17 +17,20 @@ import (
 
 // SSE limits: a subscriber more than maxBacklog events behind is dropped
 // (it can resume with Last-Event-ID); a comment keeps idle connections open.
+// The feed's ring size is in feed.go.
 const (
 	maxBacklog   = 100_000
 	sseKeepAlive = 15 * time.Second
 )
 
 // subscribe serves a live subscription (SPEC 4.2, Accept: text/event-stream):
-// each new event of st within r (its types, and ids from r.From on) is sent
-// as "id: N" and "event: type", with "data: {...}" when withData. It starts
+// each new event of st within r (its types, ids and timestamps) is sent as
+// "id: N" and "event: type", with "data: {...}" when withData. It starts
 // after Last-Event-ID when the client sends one, else at the stream's end
-// unless r.From says otherwise. Writers never wait for subscribers: they only
-// signal Stream.Changed, and each subscriber reads snapshots at its pace.
+// unless r.From says otherwise. Live events come from the stream's feed
+// (feed.go), read and rendered once for all subscribers; a subscriber
+// behind the feed's ring reads the stream itself until it reaches it.
+// Writers never wait for subscribers: they only signal Stream.Changed.
 func (s *Server) subscribe(ctx *fasthttp.RequestCtx, st *engine.Stream, r query.Range, withData bool, explicitFrom bool) {
 	start := st.Stats().NextID
 	if explicitFrom {
@@ -40,83 +44,150 @@ func (s *Server) subscribe(ctx *fasthttp.RequestCtx, st *engine.Stream, r query.
 	ctx.SetContentType("text/event-stream")
 	ctx.Response.Header.Set("Cache-Control", "no-cache")
 	ctx.Response.Header.Set("X-Accel-Buffering", "no")
-	store := s.eng.Store()
-	closing := s.closing
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
-		var enc *encode.EventEncoder
-		if withData {
-			var err error
-			if enc, err = encode.NewEventEncoder(st.Stored()); err != nil {
-				return
-			}
-			enc.SetTyped(streamTypes{st})
-		}
-		next := start
-		var line []byte
-		keepAlive := time.NewTicker(sseKeepAlive)
-		defer keepAlive.Stop()
 		// A retry hint for EventSource, and a first flush so the client
 		// knows the subscription is live.
 		w.WriteString("retry: 1000\n\n")
 		if w.Flush() != nil {
 			return
 		}
-		for {
-			changed := st.Changed()
-			snap := st.Snapshot()
-			if snap.NextID-next > maxBacklog {
-				snap.Release()
-				w.WriteString(": dropped: this subscriber is more than 100000 events behind; resume with Last-Event-ID\n\n")
-				w.Flush()
+		f := s.acquireFeed(st)
+		if f == nil {
+			return // shutting down
+		}
+		defer s.releaseFeed(f)
+		sub := &subscriber{s: s, st: st, f: f, r: r, withData: withData, pos: start,
+			backlog: s.opts.feedLimits.withDefaults().backlog}
+		sub.run(w)
+	})
+}
+
+// subscriber is one live subscription's state.
+type subscriber struct {
+	s        *Server
+	st       *engine.Stream
+	f        *feed
+	r        query.Range
+	withData bool
+	pos      int64 // the next id to consider
+	backlog  int64
+	frames   []frame              // scratch for pulls
+	enc      *encode.EventEncoder // for direct reads with data
+	line     []byte
+}
+
+func (sub *subscriber) run(w *bufio.Writer) {
+	keepAlive := time.NewTicker(sseKeepAlive)
+	defer keepAlive.Stop()
+	closing := sub.s.closing
+	for {
+		p := sub.f.pull(sub.pos, sub.frames)
+		sub.frames = p.frames
+		if p.err != nil {
+			return
+		}
+		if p.behind {
+			// Older than the ring: read the stream itself, then look again.
+			if !sub.catchUp(w) {
 				return
 			}
-			if snap.NextID > next {
-				rr := r
-				rr.From, rr.To, rr.Limit = next, snap.NextID, 0
-				err := query.Read(closingCtx{closing}, store, snap, rr, func(rec arrow.RecordBatch) error {
-					ids := rec.Column(0).(*array.Int64)
-					events := rec.Column(2).(*array.String)
-					if enc != nil {
-						if err := enc.Bind(rec); err != nil {
-							return err
-						}
-					}
-					for i := 0; i < int(rec.NumRows()); i++ {
-						line = append(line[:0], "id: "...)
-						line = strconv.AppendInt(line, ids.Value(i), 10)
-						line = append(line, "\nevent: "...)
-						line = append(line, events.Value(i)...)
-						if enc != nil {
-							line = append(line, "\ndata: "...)
-							line = enc.AppendJSON(line, i)
-						}
-						line = append(line, "\n\n"...)
-						if _, err := w.Write(line); err != nil {
-							return err
-						}
-					}
-					return nil
-				})
-				next = snap.NextID
-				snap.Release()
-				if err != nil || w.Flush() != nil {
-					return
-				}
+			continue
+		}
+		if p.next-sub.pos > sub.backlog {
+			sub.drop(w)
+			return
+		}
+		n := 0
+		for k := range p.frames {
+			fr := &p.frames[k]
+			if !sub.matches(fr.id, fr.ts, fr.typ) {
+				continue
+			}
+			if sub.withData {
+				w.Write(fr.buf)
 			} else {
-				snap.Release()
+				w.Write(fr.buf[:fr.head])
+				w.WriteByte('\n')
 			}
-			select {
-			case <-changed:
-			case <-closing:
+			n++
+		}
+		clear(sub.frames) // do not pin evicted frames
+		sub.pos = p.next
+		if n > 0 && w.Flush() != nil {
+			return
+		}
+		select {
+		case <-p.wake:
+		case <-closing:
+			return
+		case <-keepAlive.C:
+			w.WriteString(": keep-alive\n\n")
+			if w.Flush() != nil {
 				return
-			case <-keepAlive.C:
-				w.WriteString(": keep-alive\n\n")
-				if w.Flush() != nil {
-					return
-				}
 			}
 		}
+	}
+}
+
+// matches reports whether the event is within the subscription's selectors.
+func (sub *subscriber) matches(id, ts int64, typ string) bool {
+	r := &sub.r
+	return id >= r.From && id < r.To && ts >= r.Since && ts < r.Until &&
+		(len(r.Types) == 0 || slices.Contains(r.Types, typ))
+}
+
+// drop ends a subscriber too far behind, saying so.
+func (sub *subscriber) drop(w *bufio.Writer) {
+	w.WriteString(": dropped: this subscriber is more than " + strconv.FormatInt(sub.backlog, 10) +
+		" events behind; resume with Last-Event-ID\n\n")
+	w.Flush()
+}
+
+// catchUp sends the events from sub.pos to the stream's end read from a
+// snapshot, as a listing does; false ends the subscription.
+func (sub *subscriber) catchUp(w *bufio.Writer) bool {
+	snap := sub.st.Snapshot()
+	defer snap.Release()
+	if snap.NextID-sub.pos > sub.backlog {
+		sub.drop(w)
+		return false
+	}
+	if snap.NextID <= sub.pos {
+		return true
+	}
+	if sub.withData {
+		stored := sub.st.Stored()
+		if sub.enc == nil {
+			enc, err := encode.NewEventEncoder(stored)
+			if err != nil {
+				return false
+			}
+			enc.SetTyped(streamTypes{sub.st})
+			sub.enc = enc
+		}
+	}
+	rr := sub.r
+	rr.From, rr.To, rr.Limit = max(sub.pos, sub.r.From), min(snap.NextID, sub.r.To), 0
+	err := query.Read(closingCtx{sub.s.closing}, sub.s.eng.Store(), snap, rr, func(rec arrow.RecordBatch) error {
+		ids := rec.Column(0).(*array.Int64)
+		events := rec.Column(2).(*array.String)
+		var enc *encode.EventEncoder
+		if sub.withData {
+			enc = sub.enc
+			if err := enc.Bind(rec); err != nil {
+				return err
+			}
+		}
+		for i := 0; i < int(rec.NumRows()); i++ {
+			sub.line, _ = appendFrame(sub.line[:0], ids.Value(i), events.Value(i), enc, i)
+			if _, err := w.Write(sub.line); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
+	sub.pos = snap.NextID
+	return err == nil && w.Flush() == nil
 }
 
 // closingCtx is the context of a subscription's reads: done when the
