@@ -242,11 +242,53 @@ func (m *maint) syncStream(v *View, st streamState) (streamState, int, error) {
 	if len(pending) == 0 {
 		return st, 0, nil
 	}
-	if err := m.insert(table, pending); err != nil {
-		return st, 0, err
+	groups := insertGroups(pending, maxInsertRows)
+	defer func() {
+		for _, g := range groups {
+			for _, r := range g {
+				r.Release()
+			}
+		}
+	}()
+	for _, group := range groups {
+		if err := m.insert(table, group); err != nil {
+			return st, 0, err
+		}
 	}
 	st.next = next
 	return st, len(pending), nil
+}
+
+// maxInsertRows bounds the rows of one INSERT from an Arrow view. Measured
+// with duckdb-go v2.10506.0: an INSERT INTO t SELECT * FROM a registered
+// Arrow view of more than 122,880 rows (DuckDB's row group size), in one
+// record or several, inserts nothing and reports no error.
+const maxInsertRows = 64 << 10
+
+// insertGroups splits recs into groups of at most limit rows, in order,
+// slicing records longer than limit. Every record of the groups is a new
+// slice: the caller releases them.
+func insertGroups(recs []arrow.RecordBatch, limit int64) [][]arrow.RecordBatch {
+	var groups [][]arrow.RecordBatch
+	var cur []arrow.RecordBatch
+	rows := int64(0)
+	add := func(r arrow.RecordBatch) {
+		if rows+r.NumRows() > limit && len(cur) > 0 {
+			groups = append(groups, cur)
+			cur, rows = nil, 0
+		}
+		cur = append(cur, r)
+		rows += r.NumRows()
+	}
+	for _, r := range recs {
+		for lo := int64(0); lo < r.NumRows(); lo += limit {
+			add(r.NewSlice(lo, min(lo+limit, r.NumRows())))
+		}
+	}
+	if len(cur) > 0 {
+		groups = append(groups, cur)
+	}
+	return groups
 }
 
 // insert appends recs, all of the table's schema, to table.
