@@ -80,8 +80,15 @@ func Columns(s *jtd.Schema) ([]Prop, error) {
 	return c.props(s, true)
 }
 
+// MaxNesting is how deeply lists, maps and structs may nest in a column.
+// Deeper values would make Parquet columns few readers handle (and the
+// writer recurses per level); the empty form {} keeps such values as JSON
+// text instead.
+const MaxNesting = 32
+
 type compiler struct {
 	active map[string]bool // definitions being compiled: a ref to one is recursive
+	depth  int             // lists, maps and structs around the value being compiled
 }
 
 func (c *compiler) props(s *jtd.Schema, top bool) ([]Prop, error) {
@@ -121,6 +128,16 @@ func (c *compiler) props(s *jtd.Schema, top bool) ([]Prop, error) {
 // column (an enum is then a dictionary: Parquet cannot store dictionaries
 // nested in lists or maps).
 func (c *compiler) mapping(s *jtd.Schema, top bool) (*Mapping, error) {
+	switch s.Form() {
+	case jtd.FormElements, jtd.FormValues, jtd.FormProperties:
+		c.depth++
+		defer func() { c.depth-- }()
+		if c.depth > MaxNesting {
+			return nil, base.Errorf(base.ErrInvalid,
+				"the definition nests lists, maps and objects more than %d levels deep (at %s): use the empty form {} to keep deeper values as JSON text",
+				MaxNesting, jtd.Pointer(s.Path()))
+		}
+	}
 	switch s.Form() {
 	case jtd.FormRef:
 		name := s.Ref()
