@@ -54,6 +54,11 @@ type Options struct {
 	// it are refused with ErrOverCapacity and a retry hint while the flusher
 	// catches up. Default 512 MiB (memory_budget_bytes).
 	MemoryBudget int64
+	// MaxSubstreams bounds the substreams of one stream factory: arguments
+	// come from clients (a public factory takes any), and each substream
+	// is a stream with its own buffer, manifest and segments. Writes that
+	// would make one more are refused (base.ErrForbidden). Default 100,000.
+	MaxSubstreams int
 	// WALFileSize: see wal.Options.FileSize. Default 64 MiB.
 	WALFileSize int64
 	// ReadOnly opens the data dir without writing anything: the WAL is replayed
@@ -90,6 +95,9 @@ func (o *Options) EnsureDefaults() {
 	}
 	if o.FlushWorkers <= 0 {
 		o.FlushWorkers = runtime.GOMAXPROCS(0)
+	}
+	if o.MaxSubstreams <= 0 {
+		o.MaxSubstreams = 100_000
 	}
 	if o.MemoryBudget <= 0 {
 		o.MemoryBudget = 512 << 20

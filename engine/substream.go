@@ -169,6 +169,13 @@ func (e *Engine) Substream(ctx context.Context, factory *Stream, arg SubArg, cre
 	if !create {
 		return nil, base.Errorf(base.ErrNotFound, "substream %s(%s) does not exist", factory.label, arg.Literal)
 	}
+	factory.subMu.Lock()
+	n := len(factory.subs)
+	factory.subMu.Unlock()
+	if n >= e.opts.MaxSubstreams {
+		return nil, base.Errorf(base.ErrForbidden, "stream factory %s has %d substreams, its limit (max_substreams): %s(%s) is not made",
+			factory.label, n, factory.label, arg.Literal)
+	}
 	if e.opts.ReadOnly {
 		return nil, base.Errorf(base.ErrForbidden, "engine: opened read-only")
 	}

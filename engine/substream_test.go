@@ -197,3 +197,34 @@ func TestFactorySettings(t *testing.T) {
 		t.Fatal("a substream has its factory's settings and is no factory")
 	}
 }
+
+// TestMaxSubstreams: a factory makes at most Options.MaxSubstreams
+// substreams; past it new arguments are refused and existing substreams
+// keep taking writes.
+func TestMaxSubstreams(t *testing.T) {
+	ctx := context.Background()
+	e, err := Open(ctx, Options{DataDir: t.TempDir(), manualFlush: true, MaxSubstreams: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close(ctx)
+	f, _, err := e.SetSettings(ctx, base.StreamName{Account: "eric", Name: "events"}, Settings{Factory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lit := range []string{"1", "2"} {
+		if _, err := e.Substream(ctx, f, SubArg{Literal: lit, Key: lit}, true); err != nil {
+			t.Fatalf("substream %s: %v", lit, err)
+		}
+	}
+	if _, err := e.Substream(ctx, f, SubArg{Literal: "3", Key: "3"}, true); !errors.Is(err, base.ErrForbidden) || !strings.Contains(err.Error(), "max_substreams") {
+		t.Fatalf("a third substream: %v, want ErrForbidden naming max_substreams", err)
+	}
+	sub, err := e.Substream(ctx, f, SubArg{Literal: "2", Key: "2"}, true)
+	if err != nil {
+		t.Fatalf("an existing substream past the limit: %v", err)
+	}
+	if _, err := e.AppendEvent(ctx, sub, Event{ContentType: "text/plain", Data: []byte("x"), Index: -1}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -48,6 +48,7 @@ type Config struct {
 		MaxAge   time.Duration `yaml:"max_age"`
 	} `yaml:"flush"`
 	MemoryBudgetBytes int64 `yaml:"memory_budget_bytes"`
+	MaxSubstreams     int   `yaml:"max_substreams"`
 	HTTPIngestion     struct {
 		MaxRequestBytes int `yaml:"max_request_bytes"`
 		CORS            struct {
@@ -248,9 +249,10 @@ func (c *Config) validate() error {
 // engineOptions maps the config to engine options.
 func (c *Config) engineOptions() engine.Options {
 	o := engine.Options{
-		DataDir:      c.DataDir,
-		Flush:        engine.FlushOptions{MaxRows: c.Flush.MaxRows, MaxBytes: c.Flush.MaxBytes, MaxAge: c.Flush.MaxAge},
-		MemoryBudget: c.MemoryBudgetBytes,
+		DataDir:       c.DataDir,
+		Flush:         engine.FlushOptions{MaxRows: c.Flush.MaxRows, MaxBytes: c.Flush.MaxBytes, MaxAge: c.Flush.MaxAge},
+		MemoryBudget:  c.MemoryBudgetBytes,
+		MaxSubstreams: c.MaxSubstreams,
 	}
 	if c.Durability == "buffered" {
 		o.Durability = engine.DurabilityBuffered
