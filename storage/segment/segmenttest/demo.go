@@ -42,43 +42,43 @@ func Value(id int64) float64 { return float64(id%1000) * 0.5 }
 // batch rows. _sub is null, _tenant is 7 on even ids and null on odd ones.
 // The caller releases the records.
 func DemoBatches(mem memory.Allocator, firstID, rows, batch int64) []arrow.RecordBatch {
-	if mem == nil {
-		mem = memory.DefaultAllocator
-	}
 	events := [...]string{
 		"page_view", "click", "scroll", "signup", "login", "logout", "purchase",
 		"add_to_cart", "remove_from_cart", "search", "share", "like", "comment",
 		"video_play", "video_pause", "error", "form_submit", "download",
 		"notification_open", "session_start",
 	}
-	s := DemoSchema()
+	return build(mem, DemoSchema(), firstID, rows, batch, func(b *array.RecordBuilder, id int64) {
+		b.Field(2).(*array.StringBuilder).Append("application/vnd.apache.arrow.stream")
+		if tens := b.Field(4).(*array.Uint32Builder); id%2 == 0 {
+			tens.Append(7)
+		} else {
+			tens.AppendNull()
+		}
+		b.Field(5).(*array.Int64Builder).Append(TS(id) - 250 + id%97)
+		b.Field(6).(*array.StringBuilder).Append(events[(id*7+id/13)%int64(len(events))])
+		b.Field(7).(*array.Float64Builder).Append(Value(id))
+	})
+}
+
+// build returns rows rows of s (system columns first), ids firstID.., in
+// records of batch rows. It appends _id, _ts (TS) and a null _sub; row
+// appends the rest of row id: _event, _tenant and the payload.
+func build(mem memory.Allocator, s *arrow.Schema, firstID, rows, batch int64, row func(b *array.RecordBuilder, id int64)) []arrow.RecordBatch {
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
 	b := array.NewRecordBuilder(mem, s)
 	defer b.Release()
 	var out []arrow.RecordBatch
 	for lo := firstID; lo < firstID+rows; lo += batch {
 		n := min(batch, firstID+rows-lo)
 		b.Reserve(int(n))
-		ids := b.Field(0).(*array.Int64Builder)
-		tss := b.Field(1).(*array.TimestampBuilder)
-		evs := b.Field(2).(*array.StringBuilder)
-		subs := b.Field(3).(*array.StringBuilder)
-		tens := b.Field(4).(*array.Uint32Builder)
-		cts := b.Field(5).(*array.Int64Builder)
-		names := b.Field(6).(*array.StringBuilder)
-		vals := b.Field(7).(*array.Float64Builder)
 		for id := lo; id < lo+n; id++ {
-			ids.Append(id)
-			tss.Append(arrow.Timestamp(TS(id)))
-			evs.Append("application/vnd.apache.arrow.stream")
-			subs.AppendNull()
-			if id%2 == 0 {
-				tens.Append(7)
-			} else {
-				tens.AppendNull()
-			}
-			cts.Append(TS(id) - 250 + id%97)
-			names.Append(events[(id*7+id/13)%int64(len(events))])
-			vals.Append(Value(id))
+			b.Field(0).(*array.Int64Builder).Append(id)
+			b.Field(1).(*array.TimestampBuilder).Append(arrow.Timestamp(TS(id)))
+			b.Field(3).(*array.StringBuilder).AppendNull()
+			row(b, id)
 		}
 		out = append(out, b.NewRecordBatch())
 	}

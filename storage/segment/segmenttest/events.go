@@ -32,36 +32,14 @@ func EventData(id int64) []byte {
 // of batch rows: _ts as in TS, _event "view" or "click", _content_type
 // application/json, _data EventData. The caller releases the records.
 func EventBatches(mem memory.Allocator, firstID, rows, batch int64) []arrow.RecordBatch {
-	if mem == nil {
-		mem = memory.DefaultAllocator
-	}
-	b := array.NewRecordBuilder(mem, EventSchema())
-	defer b.Release()
-	var out []arrow.RecordBatch
-	for lo := firstID; lo < firstID+rows; lo += batch {
-		n := min(batch, firstID+rows-lo)
-		b.Reserve(int(n))
-		ids := b.Field(0).(*array.Int64Builder)
-		tss := b.Field(1).(*array.TimestampBuilder)
-		evs := b.Field(2).(*array.StringBuilder)
-		subs := b.Field(3).(*array.StringBuilder)
-		tens := b.Field(4).(*array.Uint32Builder)
-		cts := b.Field(5).(*array.StringBuilder)
-		data := b.Field(6).(*array.BinaryBuilder)
-		for id := lo; id < lo+n; id++ {
-			ids.Append(id)
-			tss.Append(arrow.Timestamp(TS(id)))
-			if id%5 == 0 {
-				evs.Append("click")
-			} else {
-				evs.Append("view")
-			}
-			subs.AppendNull()
-			tens.AppendNull()
-			cts.Append("application/json")
-			data.Append(EventData(id))
+	return build(mem, EventSchema(), firstID, rows, batch, func(b *array.RecordBuilder, id int64) {
+		if id%5 == 0 {
+			b.Field(2).(*array.StringBuilder).Append("click")
+		} else {
+			b.Field(2).(*array.StringBuilder).Append("view")
 		}
-		out = append(out, b.NewRecordBatch())
-	}
-	return out
+		b.Field(4).(*array.Uint32Builder).AppendNull()
+		b.Field(5).(*array.StringBuilder).Append("application/json")
+		b.Field(6).(*array.BinaryBuilder).Append(EventData(id))
+	})
 }
