@@ -33,19 +33,27 @@ func Winner(t *testing.T, errs []error) int {
 	return winner
 }
 
+// Race calls f(0), ..., f(n-1) all at once and returns their errors, in
+// order: racing creators of one object, to be checked with Winner.
+func Race(n int, f func(i int) error) []error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = f(i)
+		}()
+	}
+	wg.Wait()
+	return errs
+}
+
 // RacePut runs one PutIfAbsent of key per element of data, all at once, checks
 // with Winner that exactly one wins, and returns the winner's index.
 func RacePut(t *testing.T, ctx context.Context, st storage.Store, key string, data [][]byte) int {
 	t.Helper()
-	errs := make([]error, len(data))
-	var wg sync.WaitGroup
-	for i := range data {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = st.PutIfAbsent(ctx, key, data[i])
-		}()
-	}
-	wg.Wait()
-	return Winner(t, errs)
+	return Winner(t, Race(len(data), func(i int) error {
+		return st.PutIfAbsent(ctx, key, data[i])
+	}))
 }
