@@ -1,17 +1,19 @@
-package storage
+package storage_test
 
 import (
 	"context"
 	"errors"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/ducktail/ducktail/base"
+	"github.com/ducktail/ducktail/storage"
+	"github.com/ducktail/ducktail/storage/storetest"
 	"github.com/ducktail/ducktail/storage/vfs"
 )
 
@@ -64,27 +66,13 @@ func (f errFile) Sync() error {
 	return f.File.Sync()
 }
 
-func newLocal(t *testing.T, fsys vfs.FS) *Local {
+func newLocal(t *testing.T, fsys vfs.FS) *storage.Local {
 	t.Helper()
-	l, err := NewLocal(t.TempDir(), fsys)
+	l, err := storage.NewLocal(t.TempDir(), fsys)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return l
-}
-
-func readAll(t *testing.T, st Store, key string) string {
-	t.Helper()
-	obj, err := st.Open(context.Background(), key)
-	if err != nil {
-		t.Fatalf("open %s: %v", key, err)
-	}
-	defer obj.Close()
-	b, err := io.ReadAll(io.NewSectionReader(obj, 0, obj.Size()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
 
 // filesUnder lists every file under dir, temporary ones included.
@@ -101,59 +89,10 @@ func filesUnder(t *testing.T, dir string) []string {
 	return out
 }
 
-func TestLocalCreateCommitAbort(t *testing.T) {
-	ctx := context.Background()
-	l := newLocal(t, nil)
-	const key = "streams/demo/events/a.parquet"
-
-	w, err := l.Create(ctx, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.WriteString(w, "hello "); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.WriteString(w, "world"); err != nil {
-		t.Fatal(err)
-	}
-	// Not visible before Commit.
-	if _, err := l.Open(ctx, key); !errors.Is(err, base.ErrNotFound) {
-		t.Fatalf("open before commit: got %v, want ErrNotFound", err)
-	}
-	if keys, _ := l.List(ctx, "streams/"); len(keys) != 0 {
-		t.Fatalf("list before commit: %v", keys)
-	}
-	if err := w.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Abort(); err != nil {
-		t.Fatalf("abort after commit: %v", err)
-	}
-	if _, err := w.Write([]byte("x")); err == nil {
-		t.Fatal("write after commit succeeded")
-	}
-	if got := readAll(t, l, key); got != "hello world" {
-		t.Fatalf("content %q", got)
-	}
-	if _, err := os.Stat(l.Path(key)); err != nil {
-		t.Fatalf("Path: %v", err)
-	}
-
-	// Abort leaves nothing, not even the temporary file.
-	w, err = l.Create(ctx, "streams/demo/events/b.parquet")
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.WriteString(w, "discard me")
-	if err := w.Abort(); err != nil {
-		t.Fatal(err)
-	}
-	if got := filesUnder(t, l.Root()); !slices.Equal(got, []string{key}) {
-		t.Fatalf("files after abort: %v", got)
-	}
-}
-
-func TestLocalPutIfAbsentRace(t *testing.T) {
+// TestLocalStore runs the Store contract's suite on Local, with os.Link and
+// with the in-process fallback for PutIfAbsent, checking after every subtest
+// that no temporary file is left.
+func TestLocalStore(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		fsys vfs.FS
@@ -162,114 +101,29 @@ func TestLocalPutIfAbsentRace(t *testing.T) {
 		{"fallback", errFS{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx := context.Background()
-			l := newLocal(t, tc.fsys)
-			const key = "streams/demo/events/_manifest/00000000000000000001.json"
-			const n = 8
-			errs := make([]error, n)
-			var wg sync.WaitGroup
-			for i := range n {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					errs[i] = l.PutIfAbsent(ctx, key, []byte{byte('a' + i)})
-				}()
-			}
-			wg.Wait()
-			winner := -1
-			for i, err := range errs {
-				switch {
-				case err == nil:
-					if winner >= 0 {
-						t.Fatalf("writers %d and %d both won", winner, i)
+			storetest.Run(t, func(t *testing.T) storage.Store {
+				l := newLocal(t, tc.fsys)
+				t.Cleanup(func() {
+					for _, f := range filesUnder(t, l.Root()) {
+						if strings.Contains(path.Base(f), ".tmp") {
+							t.Errorf("temporary file left: %s", f)
+						}
 					}
-					winner = i
-				case !errors.Is(err, ErrExists) || !errors.Is(err, base.ErrConflict):
-					t.Fatalf("writer %d: %v, want ErrExists", i, err)
-				}
-			}
-			if winner < 0 {
-				t.Fatal("no writer won")
-			}
-			if got := readAll(t, l, key); got != string(rune('a'+winner)) {
-				t.Fatalf("content %q, winner %d", got, winner)
-			}
-			if got := filesUnder(t, l.Root()); len(got) != 1 {
-				t.Fatalf("files: %v", got)
-			}
+				})
+				return l
+			})
 		})
 	}
 }
 
-func TestLocalListDelete(t *testing.T) {
-	ctx := context.Background()
+func TestLocalPath(t *testing.T) {
 	l := newLocal(t, nil)
-	keys := []string{
-		"streams/demo/events/b.parquet",
-		"streams/demo/events/a.parquet",
-		"streams/demo/events/_manifest/00000000000000000001.json",
-		"streams/demo/events/sub=x/a.parquet",
-		"streams/demo/other/a.parquet",
-	}
-	for _, k := range keys {
-		if err := l.PutIfAbsent(ctx, k, []byte(k)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	w, _ := l.Create(ctx, "streams/demo/events/c.parquet") // uncommitted: not listed
-	defer w.Abort()
-
-	list := func(prefix string) []string {
-		t.Helper()
-		got, err := l.List(ctx, prefix)
-		if err != nil {
-			t.Fatalf("list %q: %v", prefix, err)
-		}
-		return got
-	}
-	f := func(prefix string, want ...string) {
-		t.Helper()
-		if got := list(prefix); !slices.Equal(got, want) {
-			t.Fatalf("list %q = %v, want %v", prefix, got, want)
-		}
-	}
-	// Direct children only: not _manifest/ nor sub=x/.
-	f("streams/demo/events/",
-		"streams/demo/events/a.parquet",
-		"streams/demo/events/b.parquet")
-	f("streams/demo/events/_manifest/", "streams/demo/events/_manifest/00000000000000000001.json")
-	f("streams/demo/events/sub=x/", "streams/demo/events/sub=x/a.parquet")
-	f("streams/demo/other/", "streams/demo/other/a.parquet")
-	f("streams/nothing/")
-	f("")
-
-	if err := l.Delete(ctx, "streams/demo/events/a.parquet"); err != nil {
+	const key = "streams/demo/events/a.parquet"
+	if err := l.PutIfAbsent(t.Context(), key, []byte("x")); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.Delete(ctx, "streams/demo/events/a.parquet"); err != nil {
-		t.Fatalf("second delete: %v", err)
-	}
-	if _, err := l.Open(ctx, "streams/demo/events/a.parquet"); !errors.Is(err, base.ErrNotFound) {
-		t.Fatalf("open deleted: %v", err)
-	}
-	f("streams/demo/other/", "streams/demo/other/a.parquet")
-}
-
-func TestLocalInvalidKeys(t *testing.T) {
-	ctx := context.Background()
-	l := newLocal(t, nil)
-	for _, key := range []string{"", "/abs", "a/", "a//b", "a/../b", "./a", "a\\b", "x.parquet.tmp0123456789abcdef"} {
-		if err := l.PutIfAbsent(ctx, key, nil); !errors.Is(err, base.ErrInvalid) {
-			t.Errorf("PutIfAbsent(%q) = %v, want ErrInvalid", key, err)
-		}
-		if _, err := l.Create(ctx, key); !errors.Is(err, base.ErrInvalid) {
-			t.Errorf("Create(%q) = %v, want ErrInvalid", key, err)
-		}
-	}
-	for _, prefix := range []string{"a", "/a/", "a/../", "a//"} {
-		if _, err := l.List(ctx, prefix); !errors.Is(err, base.ErrInvalid) {
-			t.Errorf("List(%q) = %v, want ErrInvalid", prefix, err)
-		}
+	if b, err := os.ReadFile(l.Path(key)); err != nil || string(b) != "x" {
+		t.Fatalf("Path: %q, %v", b, err)
 	}
 }
 
@@ -288,7 +142,10 @@ func TestLocalFailureInjection(t *testing.T) {
 			if err := l.PutIfAbsent(ctx, "streams/demo/events/other", []byte("o")); err != nil {
 				t.Fatal(err)
 			}
-			l.fsys = errFS{op: tc.op, match: tc.match}
+			l, err := storage.NewLocal(l.Root(), errFS{op: tc.op, match: tc.match})
+			if err != nil {
+				t.Fatal(err)
+			}
 
 			w, err := l.Create(ctx, key)
 			if err != nil {

@@ -6,12 +6,12 @@ import (
 	"math"
 	"reflect"
 	"slices"
-	"sync"
 	"testing"
 
 	"github.com/ducktail/ducktail/base"
 	"github.com/ducktail/ducktail/storage"
 	"github.com/ducktail/ducktail/storage/manifest"
+	"github.com/ducktail/ducktail/storage/storetest"
 )
 
 // seg returns a segment of ids [first, last] with ts [minTS, maxTS].
@@ -197,33 +197,12 @@ func TestConcurrentCommit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const n = 8
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			m := *base0
-			m.Segments = []manifest.Segment{seg(0, int64(i), 0, 0)}
-			_, errs[i] = manifest.Commit(ctx, st, prefix, &m)
-		}()
-	}
-	wg.Wait()
-	winner := -1
-	for i, err := range errs {
-		if err == nil {
-			if winner >= 0 {
-				t.Fatalf("commits %d and %d both won", winner, i)
-			}
-			winner = i
-		} else if !errors.Is(err, storage.ErrExists) {
-			t.Fatalf("commit %d: %v", i, err)
-		}
-	}
-	if winner < 0 {
-		t.Fatal("no commit won")
-	}
+	winner := storetest.Winner(t, storetest.Race(8, func(i int) error {
+		m := *base0
+		m.Segments = []manifest.Segment{seg(0, int64(i), 0, 0)}
+		_, err := manifest.Commit(ctx, st, prefix, &m)
+		return err
+	}))
 	m, err := manifest.Load(ctx, st, prefix)
 	if err != nil || m.Version != 2 || m.NextID() != int64(winner)+1 {
 		t.Fatalf("load after race: %+v, %v (winner %d)", m, err, winner)

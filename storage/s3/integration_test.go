@@ -3,7 +3,6 @@ package s3
 import (
 	"errors"
 	"math"
-	"sync"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -13,6 +12,7 @@ import (
 	"github.com/ducktail/ducktail/storage/manifest"
 	"github.com/ducktail/ducktail/storage/segment"
 	"github.com/ducktail/ducktail/storage/segment/segmenttest"
+	"github.com/ducktail/ducktail/storage/storetest"
 )
 
 // The manifest and segment packages work unchanged on the S3 store.
@@ -51,33 +51,12 @@ func TestManifestOnS3(t *testing.T) {
 	}
 
 	// Concurrent commits from one version: exactly one wins.
-	const n = 8
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			next := *m
-			next.Segments = append(append([]manifest.Segment(nil), m.Segments...), seg(50, 50+int64(i)))
-			_, errs[i] = manifest.Commit(ctx, st, streamPrefix, &next)
-		}()
-	}
-	wg.Wait()
-	winner := -1
-	for i, err := range errs {
-		if err == nil {
-			if winner >= 0 {
-				t.Fatalf("commits %d and %d both won", winner, i)
-			}
-			winner = i
-		} else if !errors.Is(err, storage.ErrExists) {
-			t.Fatalf("commit %d: %v", i, err)
-		}
-	}
-	if winner < 0 {
-		t.Fatal("no commit won")
-	}
+	winner := storetest.Winner(t, storetest.Race(8, func(i int) error {
+		next := *m
+		next.Segments = append(append([]manifest.Segment(nil), m.Segments...), seg(50, 50+int64(i)))
+		_, err := manifest.Commit(ctx, st, streamPrefix, &next)
+		return err
+	}))
 	// A node on an empty disk loads the winner's version.
 	loaded, err := manifest.Load(ctx, reopen(t, st), streamPrefix)
 	if err != nil || loaded.Version != 6 || loaded.NextID() != 51+int64(winner) {

@@ -18,20 +18,13 @@ import (
 
 	"github.com/ducktail/ducktail/base"
 	"github.com/ducktail/ducktail/storage"
+	"github.com/ducktail/ducktail/storage/storetest"
 )
 
+// readAll returns the whole object at key.
 func readAll(t *testing.T, st storage.Store, key string) []byte {
 	t.Helper()
-	obj, err := st.Open(t.Context(), key)
-	if err != nil {
-		t.Fatalf("open %s: %v", key, err)
-	}
-	defer obj.Close()
-	b, err := io.ReadAll(io.NewSectionReader(obj, 0, obj.Size()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return storetest.ReadAll(t, st, key)
 }
 
 func randomBytes(t *testing.T, n int) []byte {
@@ -52,10 +45,10 @@ func tmpFiles(t *testing.T, st *Store) []string {
 }
 
 // inProgressUploads lists the multipart uploads not completed nor aborted
-// under st's prefix.
+// under st's prefix. It does not use t.Context(), so that cleanups can call it.
 func inProgressUploads(t *testing.T, st *Store) []string {
 	t.Helper()
-	out, err := st.client.ListMultipartUploads(t.Context(), &s3.ListMultipartUploadsInput{
+	out, err := st.client.ListMultipartUploads(context.Background(), &s3.ListMultipartUploadsInput{
 		Bucket: aws.String(st.opts.Bucket), Prefix: aws.String(st.opts.Prefix)})
 	if err != nil {
 		t.Fatal(err)
@@ -67,75 +60,57 @@ func inProgressUploads(t *testing.T, st *Store) []string {
 	return keys
 }
 
-func TestCreateCommitAbort(t *testing.T) {
+// TestStore runs the Store contract's suite on the S3 store, checking after
+// every subtest that no spool file nor multipart upload is left.
+func TestStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) storage.Store {
+		st := newTestStore(t, nil)
+		t.Cleanup(func() {
+			if got := tmpFiles(t, st); len(got) != 0 {
+				t.Errorf("tmp files left: %v", got)
+			}
+			if got := inProgressUploads(t, st); len(got) != 0 {
+				t.Errorf("multipart uploads left: %v", got)
+			}
+		})
+		return st
+	})
+}
+
+// TestCacheCommitReplace: a committed spool becomes the cached copy, and
+// what is in S3 (read through a fresh cache) is the same, after a replace too.
+func TestCacheCommitReplace(t *testing.T) {
 	ctx := t.Context()
 	st := newTestStore(t, nil)
 	const key = "streams/demo/events/a.parquet"
-
-	w, err := st.Create(ctx, key)
-	if err != nil {
-		t.Fatal(err)
+	for _, content := range []string{"hello world", "replaced"} {
+		w, err := st.Create(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(w, content)
+		if err := w.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		// The spool became the cached copy: readable locally at once.
+		if b, err := os.ReadFile(st.Path(key)); err != nil || string(b) != content {
+			t.Fatalf("cached copy: %q, %v", b, err)
+		}
+		if got := readAll(t, st, key); string(got) != content {
+			t.Fatalf("content %q", got)
+		}
+		if got := readAll(t, reopen(t, st), key); string(got) != content {
+			t.Fatalf("content from a fresh cache %q", got)
+		}
 	}
-	if _, err := io.WriteString(w, "hello "); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.WriteString(w, "world"); err != nil {
-		t.Fatal(err)
-	}
-	// Not visible before Commit.
-	if _, err := st.Open(ctx, key); !errors.Is(err, base.ErrNotFound) {
-		t.Fatalf("open before commit: got %v, want ErrNotFound", err)
-	}
-	if keys, err := st.List(ctx, "streams/demo/events/"); err != nil || len(keys) != 0 {
-		t.Fatalf("list before commit: %v, %v", keys, err)
-	}
-	if err := w.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Abort(); err != nil {
-		t.Fatalf("abort after commit: %v", err)
-	}
-	if _, err := w.Write([]byte("x")); err == nil {
-		t.Fatal("write after commit succeeded")
-	}
-	if err := w.Commit(); err == nil {
-		t.Fatal("second commit succeeded")
-	}
-	// The spool became the cached copy: readable locally at once.
-	if b, err := os.ReadFile(st.Path(key)); err != nil || string(b) != "hello world" {
-		t.Fatalf("cached copy: %q, %v", b, err)
-	}
-	if got := readAll(t, st, key); string(got) != "hello world" {
-		t.Fatalf("content %q", got)
-	}
-	if got := readAll(t, reopen(t, st), key); string(got) != "hello world" {
-		t.Fatalf("content from a fresh cache %q", got)
-	}
-
-	// Committing over an existing key replaces it, in S3 and in the cache.
-	w, err = st.Create(ctx, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.WriteString(w, "replaced")
-	if err := w.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	if got := readAll(t, st, key); string(got) != "replaced" {
-		t.Fatalf("content after replace %q", got)
-	}
-
-	// Abort leaves nothing, not even the spool.
-	w, err = st.Create(ctx, "streams/demo/events/b.parquet")
+	// An aborted object leaves nothing in S3, at any depth.
+	w, err := st.Create(ctx, "streams/demo/events/b.parquet")
 	if err != nil {
 		t.Fatal(err)
 	}
 	io.WriteString(w, "discard me")
 	if err := w.Abort(); err != nil {
 		t.Fatal(err)
-	}
-	if err := w.Commit(); err == nil {
-		t.Fatal("commit after abort succeeded")
 	}
 	if got := rawKeys(t, st); !slices.Equal(got, []string{key}) {
 		t.Fatalf("objects after abort: %v", got)
@@ -145,6 +120,8 @@ func TestCreateCommitAbort(t *testing.T) {
 	}
 }
 
+// TestPutIfAbsentRace: what S3 holds after a race is the winner's, not what a
+// loser cached, with single puts and with multipart uploads.
 func TestPutIfAbsentRace(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -162,31 +139,7 @@ func TestPutIfAbsentRace(t *testing.T) {
 			for i := range data {
 				data[i] = randomBytes(t, tc.size)
 			}
-			errs := make([]error, tc.writers)
-			var wg sync.WaitGroup
-			for i := range tc.writers {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					errs[i] = st.PutIfAbsent(ctx, key, data[i])
-				}()
-			}
-			wg.Wait()
-			winner := -1
-			for i, err := range errs {
-				switch {
-				case err == nil:
-					if winner >= 0 {
-						t.Fatalf("writers %d and %d both won", winner, i)
-					}
-					winner = i
-				case !errors.Is(err, storage.ErrExists) || !errors.Is(err, base.ErrConflict):
-					t.Fatalf("writer %d: %v, want ErrExists", i, err)
-				}
-			}
-			if winner < 0 {
-				t.Fatal("no writer won")
-			}
+			winner := storetest.RacePut(t, ctx, st, key, data)
 			// Read back through a fresh cache: what S3 holds, not what a
 			// loser might have cached.
 			if got := readAll(t, reopen(t, st), key); !bytes.Equal(got, data[winner]) {
@@ -209,6 +162,8 @@ func TestPutIfAbsentRace(t *testing.T) {
 	}
 }
 
+// TestPutIfAbsentOwnBytes: a put that finds its own bytes at the key succeeds
+// (a retried put whose first attempt landed); Local does not do this.
 func TestPutIfAbsentOwnBytes(t *testing.T) {
 	ctx := t.Context()
 	st := newTestStore(t, nil)
@@ -224,64 +179,26 @@ func TestPutIfAbsentOwnBytes(t *testing.T) {
 	}
 }
 
-func TestListDelete(t *testing.T) {
+// TestDeleteDropsCache: Delete removes the cached copy too.
+func TestDeleteDropsCache(t *testing.T) {
 	ctx := t.Context()
 	st := newTestStore(t, nil)
-	keys := []string{
-		"streams/demo/events/b.parquet",
-		"streams/demo/events/a.parquet",
-		"streams/demo/events/_manifest/00000000000000000001.json",
-		"streams/demo/events/sub=x/a.parquet",
-		"streams/demo/other/a.parquet",
-	}
-	for _, k := range keys {
-		if err := st.PutIfAbsent(ctx, k, []byte(k)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	w, err := st.Create(ctx, "streams/demo/events/c.parquet") // uncommitted: not listed
-	if err != nil {
+	const key = "streams/demo/events/a.parquet"
+	if err := st.PutIfAbsent(ctx, key, []byte("x")); err != nil {
 		t.Fatal(err)
 	}
-	defer w.Abort()
-
-	f := func(prefix string, want ...string) {
-		t.Helper()
-		got, err := st.List(ctx, prefix)
-		if err != nil {
-			t.Fatalf("list %q: %v", prefix, err)
-		}
-		if !slices.Equal(got, want) {
-			t.Fatalf("list %q = %v, want %v", prefix, got, want)
-		}
-	}
-	// Direct children only: not _manifest/ nor sub=x/.
-	f("streams/demo/events/",
-		"streams/demo/events/a.parquet",
-		"streams/demo/events/b.parquet")
-	f("streams/demo/events/_manifest/", "streams/demo/events/_manifest/00000000000000000001.json")
-	f("streams/demo/events/sub=x/", "streams/demo/events/sub=x/a.parquet")
-	f("streams/demo/other/", "streams/demo/other/a.parquet")
-	f("streams/nothing/")
-	f("")
-
-	if err := st.Delete(ctx, "streams/demo/events/a.parquet"); err != nil {
+	if _, err := st.LocalPath(ctx, key); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Delete(ctx, "streams/demo/events/a.parquet"); err != nil {
-		t.Fatalf("second delete: %v", err)
+	if err := st.Delete(ctx, key); err != nil {
+		t.Fatal(err)
 	}
-	if _, err := os.Stat(st.Path("streams/demo/events/a.parquet")); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(st.Path(key)); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("cached copy after delete: %v", err)
 	}
-	if _, err := st.Open(ctx, "streams/demo/events/a.parquet"); !errors.Is(err, base.ErrNotFound) {
-		t.Fatalf("open deleted: %v", err)
-	}
-	if _, err := st.LocalPath(ctx, "streams/demo/events/a.parquet"); !errors.Is(err, base.ErrNotFound) {
+	if _, err := st.LocalPath(ctx, key); !errors.Is(err, base.ErrNotFound) {
 		t.Fatalf("LocalPath of deleted: %v", err)
 	}
-	f("streams/demo/events/", "streams/demo/events/b.parquet")
-	f("streams/demo/other/", "streams/demo/other/a.parquet")
 }
 
 func TestListPages(t *testing.T) {
@@ -305,30 +222,6 @@ func TestListPages(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("list = %v, want %v", got, want)
-	}
-}
-
-func TestInvalidKeys(t *testing.T) {
-	ctx := t.Context()
-	st := newTestStore(t, nil)
-	for _, key := range []string{"", "/abs", "a/", "a//b", "a/../b", "./a", "a\\b", "x.parquet.tmp0123456789abcdef"} {
-		if err := st.PutIfAbsent(ctx, key, nil); !errors.Is(err, base.ErrInvalid) {
-			t.Errorf("PutIfAbsent(%q) = %v, want ErrInvalid", key, err)
-		}
-		if _, err := st.Create(ctx, key); !errors.Is(err, base.ErrInvalid) {
-			t.Errorf("Create(%q) = %v, want ErrInvalid", key, err)
-		}
-		if _, err := st.Open(ctx, key); !errors.Is(err, base.ErrInvalid) {
-			t.Errorf("Open(%q) = %v, want ErrInvalid", key, err)
-		}
-		if err := st.Delete(ctx, key); !errors.Is(err, base.ErrInvalid) {
-			t.Errorf("Delete(%q) = %v, want ErrInvalid", key, err)
-		}
-	}
-	for _, prefix := range []string{"a", "/a/", "a/../", "a//"} {
-		if _, err := st.List(ctx, prefix); !errors.Is(err, base.ErrInvalid) {
-			t.Errorf("List(%q) = %v, want ErrInvalid", prefix, err)
-		}
 	}
 }
 
@@ -464,17 +357,5 @@ func TestNewCleansTmp(t *testing.T) {
 	}
 	if _, err := os.Stat(left); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("leftover spool: %v", err)
-	}
-}
-
-func TestContextCancelled(t *testing.T) {
-	st := newTestStore(t, nil)
-	ctx, cancel := context.WithCancel(t.Context())
-	cancel()
-	if err := st.PutIfAbsent(ctx, "a", nil); !errors.Is(err, context.Canceled) {
-		t.Fatalf("PutIfAbsent: %v", err)
-	}
-	if _, err := st.List(ctx, ""); !errors.Is(err, context.Canceled) {
-		t.Fatalf("List: %v", err)
 	}
 }
