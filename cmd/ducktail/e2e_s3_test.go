@@ -18,16 +18,8 @@ import (
 // config's topic and one made through the admin API, with the same ids and
 // values, readable over HTTP and SQL, and new ids continue.
 func TestS3RestartOnEmptyDisk(t *testing.T) {
-	bin, ok := miniotest.Find()
-	if !ok {
-		t.Skip(miniotest.SkipMessage)
-	}
 	const bucket = "ducktail-e2e"
-	srv, err := miniotest.Start(bin, bucket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop()
+	srv := miniotest.StartTest(t, bucket)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "ducktail.yaml")
 	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`

@@ -95,16 +95,8 @@ func TestSubstreamsCrashAndOfflineSQL(t *testing.T) {
 
 // TestSubstreamsS3EmptyDisk: with S3, substreams come back on an empty disk.
 func TestSubstreamsS3EmptyDisk(t *testing.T) {
-	bin, ok := miniotest.Find()
-	if !ok {
-		t.Skip(miniotest.SkipMessage)
-	}
 	const bucket = "ducktail-subs"
-	srv, err := miniotest.Start(bin, bucket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop()
+	srv := miniotest.StartTest(t, bucket)
 	dir := t.TempDir()
 	cfg := writeFile(t, filepath.Join(dir, "ducktail.yaml"), fmt.Sprintf(`
 storage:

@@ -2,7 +2,7 @@
 // storage/s3 tests and the end-to-end tests of the ducktail binary. The
 // binary comes from .ci/install-minio.sh; tests skip without it.
 //
-// It imports the standard library and the AWS SDK.
+// It imports the standard library (testing for StartTest) and the AWS SDK.
 package miniotest
 
 import (
@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -171,4 +172,20 @@ func NewClient(endpoint, user, password string, attempts int) *s3.Client {
 		Credentials:      credentials.NewStaticCredentialsProvider(user, password, ""),
 		RetryMaxAttempts: attempts,
 	})
+}
+
+// StartTest starts a MinIO serving bucket for t, stopped when t ends; t is
+// skipped with SkipMessage when there is no MinIO binary.
+func StartTest(t testing.TB, bucket string) *Server {
+	t.Helper()
+	bin, ok := Find()
+	if !ok {
+		t.Skip(SkipMessage)
+	}
+	srv, err := Start(bin, bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+	return srv
 }
