@@ -11,12 +11,13 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/ducktail/ducktail/bench/internal/latency"
 )
 
 // config is the parsed command line.
@@ -67,14 +68,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 func (c *config) check() error {
 	var errs []error
-	u, err := url.Parse(c.base)
-	if err != nil || u.Scheme != "http" || u.Hostname() != "127.0.0.1" || u.Port() == "" || (u.Path != "" && u.Path != "/") {
-		errs = append(errs, fmt.Errorf("-url: %q: want http://127.0.0.1:PORT", c.base))
-	}
-	c.base = strings.TrimSuffix(c.base, "/")
-	if a, n, ok := strings.Cut(c.stream, "/"); !ok || a == "" || n == "" || strings.ContainsAny(n, "/?#[]()") {
-		errs = append(errs, fmt.Errorf("-stream: %q: want ACCOUNT/NAME", c.stream))
-	}
+	c.base, errs = latency.CheckTarget(c.base, c.stream)
 	if c.subs < 1 || c.subs > 100_000 {
 		errs = append(errs, fmt.Errorf("-subs: %d is not between 1 and 100000", c.subs))
 	}

@@ -12,7 +12,6 @@ import (
 	"os"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -69,14 +68,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 func (c *config) check() error {
 	var errs []error
-	u, err := url.Parse(c.base)
-	if err != nil || u.Scheme != "http" || u.Hostname() != "127.0.0.1" || u.Port() == "" || (u.Path != "" && u.Path != "/") {
-		errs = append(errs, fmt.Errorf("-url: %q: want http://127.0.0.1:PORT", c.base))
-	}
-	c.base = strings.TrimSuffix(c.base, "/")
-	if a, n, ok := strings.Cut(c.stream, "/"); !ok || a == "" || n == "" || strings.ContainsAny(n, "/?#[]()") {
-		errs = append(errs, fmt.Errorf("-stream: %q: want ACCOUNT/NAME", c.stream))
-	}
+	c.base, errs = latency.CheckTarget(c.base, c.stream)
 	if c.form != "query" && c.form != "slice" {
 		errs = append(errs, fmt.Errorf("-form: %q: want query or slice", c.form))
 	}

@@ -1,13 +1,16 @@
 // Package latency summarises the latencies the bench tools measure
 // (loadgen, rangeread, fanout) the same way: nearest-rank percentiles in
-// milliseconds, and one-line JSON reports for bench/run.sh. It imports only
+// milliseconds, and one-line JSON reports for bench/run.sh; and checks
+// the target flags those tools share. It imports only
 // the standard library.
 package latency
 
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -39,4 +42,19 @@ func JSON(v any) string {
 		return fmt.Sprintf(`{"error":%q}`, err.Error())
 	}
 	return string(b)
+}
+
+// CheckTarget checks the -url and -stream flags of the tools that talk to a
+// ducktail on this machine: base must be http://127.0.0.1:PORT and stream
+// ACCOUNT/NAME. It returns base without a trailing slash.
+func CheckTarget(base, stream string) (string, []error) {
+	var errs []error
+	u, err := url.Parse(base)
+	if err != nil || u.Scheme != "http" || u.Hostname() != "127.0.0.1" || u.Port() == "" || (u.Path != "" && u.Path != "/") {
+		errs = append(errs, fmt.Errorf("-url: %q: want http://127.0.0.1:PORT", base))
+	}
+	if a, n, ok := strings.Cut(stream, "/"); !ok || a == "" || n == "" || strings.ContainsAny(n, "/?#[]()") {
+		errs = append(errs, fmt.Errorf("-stream: %q: want ACCOUNT/NAME", stream))
+	}
+	return strings.TrimSuffix(base, "/"), errs
 }
