@@ -291,7 +291,7 @@ func (t *eventType) buildTyped(contentType string, data []byte, mem memory.Alloc
 		return nil, base.Errorf(base.ErrUnsupported,
 			"event type %s has a type definition: send its body as JSON (Content-Type: application/json), not %s", t.def.Name, contentType)
 	}
-	v, err := jtdarrow.DecodeJSON(data)
+	v, err := jtd.DecodeJSON(data)
 	if err != nil {
 		return nil, base.Errorf(base.ErrInvalid, "event type %s has a type definition and the body is not JSON: %v", t.def.Name, err)
 	}
@@ -333,7 +333,7 @@ func (st *Stream) replayTyped(typ string, data []byte, mem memory.Allocator) (ar
 	if t == nil {
 		return nil, nil
 	}
-	v, err := jtdarrow.DecodeJSON(data)
+	v, err := jtd.DecodeJSON(data)
 	if err != nil {
 		return nil, nil
 	}

@@ -55,7 +55,7 @@ func validType(t string) bool {
 // sense of RFC 8927 section 2. The error, if any, wraps base.ErrInvalid and
 // names the offending place as a JSON Pointer into the schema.
 func Parse(data []byte) (*Schema, error) {
-	v, err := decodeJSON(data)
+	v, err := DecodeJSON(data)
 	if err != nil {
 		return nil, base.Errorf(base.ErrInvalid, "jtd: schema is not valid JSON: %w", err)
 	}
@@ -358,8 +358,9 @@ func jsonKind(v any) string {
 	return fmt.Sprintf("a %T", v)
 }
 
-// decodeJSON decodes exactly one JSON value, numbers as json.Number.
-func decodeJSON(data []byte) (any, error) {
+// DecodeJSON decodes exactly one JSON value the way Validate takes
+// instances: numbers as json.Number, so that integer checks are exact.
+func DecodeJSON(data []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var v any

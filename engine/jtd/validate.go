@@ -111,7 +111,7 @@ func (s *Schema) Validate(instance any, opts Options) ([]ValidationError, error)
 // ValidateJSON decodes instance (one JSON value) and validates it. Malformed
 // JSON is an error wrapping base.ErrInvalid.
 func (s *Schema) ValidateJSON(instance []byte, opts Options) ([]ValidationError, error) {
-	v, err := decodeJSON(instance)
+	v, err := DecodeJSON(instance)
 	if err != nil {
 		return nil, base.Errorf(base.ErrInvalid, "jtd: instance is not valid JSON: %w", err)
 	}

@@ -73,7 +73,7 @@ func TestRoundTrip(t *testing.T) {
 		"optionalProperties": {"opt": {"type": "string"}}, "additionalProperties": true}`)
 	in := `{"s":"tab\t\"q\" é","n":null,"e":"y","l":[1.5,-2,1e300],"m":{"b":true,"a":false},"o":{"a":"2020-01-02T03:04:05.678901Z"},"j":{"z":[1,"<&>"]},"extra":1}`
 	want := `{"e":"y","j":{"z":[1,"<&>"]},"l":[1.5,-2,1e+300],"m":{"a":false,"b":true},"n":null,"o":{"a":"2020-01-02T03:04:05.678Z"},"s":"tab\t\"q\" é"}`
-	v, err := DecodeJSON([]byte(in))
+	v, err := jtd.DecodeJSON([]byte(in))
 	if err != nil {
 		t.Fatal(err)
 	}
