@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/ducktail/ducktail/bench/internal/latency"
@@ -47,13 +46,8 @@ func merge(c config, subs []*subscriber, sent int, postLat []time.Duration, post
 		all = append(all, s.lat...)
 	}
 	r.Missed = r.Expected - r.Delivered
-	slices.Sort(all)
-	r.P50Ms, r.P99Ms = latency.Ms(latency.Percentile(all, 0.5)), latency.Ms(latency.Percentile(all, 0.99))
-	if len(all) > 0 {
-		r.MaxMs = latency.Ms(all[len(all)-1])
-	}
-	slices.Sort(postLat)
-	r.PostP50Ms, r.PostP99Ms = latency.Ms(latency.Percentile(postLat, 0.5)), latency.Ms(latency.Percentile(postLat, 0.99))
+	r.P50Ms, r.P99Ms, r.MaxMs = latency.Summary(all)
+	r.PostP50Ms, r.PostP99Ms, _ = latency.Summary(postLat)
 	return r
 }
 

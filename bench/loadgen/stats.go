@@ -84,12 +84,7 @@ func merge(ws []*workerStats, elapsed time.Duration) Result {
 		r.MBPerS = float64(okBytes) / 1e6 / r.Seconds
 		r.RowsPerS = float64(okRows) / r.Seconds
 	}
-	slices.Sort(all)
-	r.P50Ms = latency.Ms(latency.Percentile(all, 0.50))
-	r.P99Ms = latency.Ms(latency.Percentile(all, 0.99))
-	if len(all) > 0 {
-		r.MaxMs = latency.Ms(all[len(all)-1])
-	}
+	r.P50Ms, r.P99Ms, r.MaxMs = latency.Summary(all)
 	return r
 }
 

@@ -10,7 +10,6 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"os"
-	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -225,11 +224,7 @@ func merge(c config, ws []*worker, elapsed time.Duration) Result {
 	if r.Seconds > 0 {
 		r.ReqPerS = float64(r.Requests) / r.Seconds
 	}
-	slices.Sort(all)
-	r.P50Ms, r.P99Ms = latency.Ms(latency.Percentile(all, 0.5)), latency.Ms(latency.Percentile(all, 0.99))
-	if len(all) > 0 {
-		r.MaxMs = latency.Ms(all[len(all)-1])
-	}
+	r.P50Ms, r.P99Ms, r.MaxMs = latency.Summary(all)
 	return r
 }
 
