@@ -13,7 +13,6 @@ import (
 	"github.com/ducktail/ducktail/engine/jtd"
 	"github.com/valyala/fasthttp"
 
-	"github.com/ducktail/ducktail/internal/jsonx"
 )
 
 // CSV event bodies (SPEC 4.2: text/csv is "one event per row, typed by
@@ -200,36 +199,6 @@ func csvRowObject(header, row []string) map[string]any {
 		obj[name] = row[i]
 	}
 	return obj
-}
-
-// csvRowJSON returns the JSON object {"header": "value", ...} of one CSV row,
-// every value a string, fields in header order: what a JSON Type Definition
-// validates a typed CSV row against. header and row have the same length
-// (parseCSV guarantees it).
-func csvRowJSON(header, row []string) []byte {
-	b := []byte{'{'}
-	for i, name := range header {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = jsonx.AppendString(b, name)
-		b = append(b, ':')
-		b = jsonx.AppendString(b, row[i])
-	}
-	return append(b, '}')
-}
-
-// csvEventJSON returns csvRowJSON of a stored CSV event's data (a header
-// line and one row).
-func csvEventJSON(data []byte) ([]byte, error) {
-	t, err := parseCSV(data)
-	if err != nil {
-		return nil, err
-	}
-	if len(t.rows) != 1 {
-		return nil, base.Errorf(base.ErrInvalid, "CSV event has %d rows, want 1", len(t.rows))
-	}
-	return csvRowJSON(t.header, t.rows[0]), nil
 }
 
 // postCSV appends a text/csv body as one event per row, all or nothing,
