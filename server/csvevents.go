@@ -12,7 +12,6 @@ import (
 	"github.com/ducktail/ducktail/engine"
 	"github.com/ducktail/ducktail/engine/jtd"
 	"github.com/valyala/fasthttp"
-
 )
 
 // CSV event bodies (SPEC 4.2: text/csv is "one event per row, typed by

@@ -134,6 +134,37 @@ func walkFormData(contentType string, body []byte, visit func(formField)) error 
 // Fields keep their first appearance's order. A urlencoded key or value
 // that is not valid UTF-8 has its bad bytes replaced by U+FFFD.
 func formJSON(media, contentType string, body []byte) ([]byte, error) {
+	fields, err := formFields(media, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	return marshalFields(fields)
+}
+
+// formObject returns a form body's fields as formJSON's object before it
+// is written: a field given several times is a []any of its values.
+func formObject(media, contentType string, body []byte) (map[string]any, error) {
+	fields, err := formFields(media, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	obj := make(map[string]any, len(fields))
+	for _, f := range fields {
+		switch prev := obj[f.name].(type) {
+		case nil:
+			obj[f.name] = f.value
+		case []any:
+			obj[f.name] = append(prev, f.value)
+		default:
+			obj[f.name] = []any{prev, f.value}
+		}
+	}
+	return obj, nil
+}
+
+// formFields parses a form body (urlencoded or form-data, by media) into
+// its fields, in order.
+func formFields(media, contentType string, body []byte) ([]formField, error) {
 	var fields []formField
 	switch media {
 	case formURLEncoded:
@@ -157,7 +188,7 @@ func formJSON(media, contentType string, body []byte) ([]byte, error) {
 	default:
 		return nil, base.Errorf(base.ErrUnsupported, "%s is not a form media type", media)
 	}
-	return marshalFields(fields)
+	return fields, nil
 }
 
 // marshalFields writes fields as a JSON object, merging repeated names into

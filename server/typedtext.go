@@ -19,7 +19,7 @@ func typedJSON(sch *jtd.Schema, obj map[string]any) ([]byte, error) {
 }
 
 // typedForm turns ev, a form of a type with a JSON Type Definition, into
-// the JSON object of its fields (formJSON, converted by jtd.Coerce). A
+// the JSON object of its fields (formObject, converted by jtd.Coerce). A
 // urlencoded body that is JSON already (curl -d sends JSON with the form
 // content type) is left as it is.
 func typedForm(st *engine.Stream, ev *engine.Event, media string) error {
@@ -30,13 +30,9 @@ func typedForm(st *engine.Stream, ev *engine.Event, media string) error {
 	if media == formURLEncoded && json.Valid(ev.Data) {
 		return nil
 	}
-	raw, err := formJSON(media, ev.ContentType, ev.Data)
+	obj, err := formObject(media, ev.ContentType, ev.Data)
 	if err != nil {
 		return err
-	}
-	var obj map[string]any
-	if err := json.Unmarshal(raw, &obj); err != nil {
-		return base.Errorf(base.ErrInvalid, "form: %v", err)
 	}
 	data, err := typedJSON(t.Schema, obj)
 	if err != nil {
