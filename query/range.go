@@ -11,9 +11,10 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/ducktail/ducktail/engine"
+	"github.com/ducktail/ducktail/internal/mempool"
 	"github.com/ducktail/ducktail/internal/retype"
 	"github.com/ducktail/ducktail/storage"
-	"github.com/ducktail/ducktail/storage/segment"
+	"github.com/ducktail/ducktail/storage/manifest"
 )
 
 // Range selects events: ids in [From, To) and timestamps in [Since, Until),
@@ -31,17 +32,47 @@ func AllRange() Range {
 	return Range{From: 0, To: math.MaxInt64, Since: math.MinInt64, Until: math.MaxInt64}
 }
 
+// Reader reads ranges of streams. Between reads it keeps open segment
+// readers (their footers parsed) and it decodes Parquet pages into recycled
+// buffers (internal/mempool), so that a small read costs neither a footer
+// parse nor garbage for the collector. It is safe for concurrent use.
+type Reader struct {
+	store storage.Store
+	segs  *segReaders
+}
+
+// NewReader returns a Reader of the segments in store that keeps up to
+// idle open segment readers between reads (DefaultIdleSegments when idle
+// is 0; none when it is negative).
+func NewReader(store storage.Store, idle int) *Reader {
+	if idle == 0 {
+		idle = DefaultIdleSegments
+	}
+	return &Reader{store: store, segs: newSegReaders(mempool.New(), idle)}
+}
+
+// Close closes the idle segment readers. Reads still running finish; the
+// readers they use are closed when they are done.
+func (rd *Reader) Close() { rd.segs.close() }
+
 // Read calls fn with the records of snap that fall in r, in id order. The
-// records have the stream's stored schema; they are valid only during the
-// call.
-func Read(ctx context.Context, store storage.Store, snap *engine.Snapshot, r Range, fn func(arrow.RecordBatch) error) error {
-	if err := read(ctx, store, snap, r, fn); err != nil && !errors.Is(err, errLimit) {
+// records have the stream's stored schema; they, and every value in them,
+// are valid only during the call: their buffers are recycled after it.
+func (rd *Reader) Read(ctx context.Context, snap *engine.Snapshot, r Range, fn func(arrow.RecordBatch) error) error {
+	if err := rd.read(ctx, snap, r, fn); err != nil && !errors.Is(err, errLimit) {
 		return err
 	}
 	return nil
 }
 
-func read(ctx context.Context, store storage.Store, snap *engine.Snapshot, r Range, fn func(arrow.RecordBatch) error) error {
+// Read is Reader.Read with a Reader of store made for this one read.
+func Read(ctx context.Context, store storage.Store, snap *engine.Snapshot, r Range, fn func(arrow.RecordBatch) error) error {
+	rd := NewReader(store, -1)
+	defer rd.Close()
+	return rd.Read(ctx, snap, r, fn)
+}
+
+func (rd *Reader) read(ctx context.Context, snap *engine.Snapshot, r Range, fn func(arrow.RecordBatch) error) error {
 	if r.From >= r.To || r.Since >= r.Until {
 		return nil
 	}
@@ -61,7 +92,7 @@ func read(ctx context.Context, store storage.Store, snap *engine.Snapshot, r Ran
 		if len(r.Types) > 0 {
 			limit = math.MaxInt64
 		}
-		n, err := readSegment(ctx, store, seg.Key, r, limit, fn)
+		n, err := rd.readSegment(ctx, seg, r, limit, fn)
 		if err != nil {
 			return err
 		}
@@ -144,21 +175,18 @@ func ofTypes(types []string, left *int64, fn func(arrow.RecordBatch) error) func
 	}
 }
 
-func readSegment(ctx context.Context, store storage.Store, key string, r Range, limit int64, fn func(arrow.RecordBatch) error) (int64, error) {
-	obj, err := store.Open(ctx, key)
+func (rd *Reader) readSegment(ctx context.Context, seg manifest.Segment, r Range, limit int64, fn func(arrow.RecordBatch) error) (int64, error) {
+	o, err := rd.segs.get(ctx, rd.store, seg)
 	if err != nil {
-		return 0, fmt.Errorf("opening segment %s: %w", key, err)
+		return 0, err
 	}
-	defer obj.Close()
-	rd, err := segment.Open(obj, obj.Size(), memory.DefaultAllocator)
+	recs, err := o.rd.ReadRange(ctx, r.From, r.To, r.Since, r.Until, limit)
 	if err != nil {
-		return 0, fmt.Errorf("reading segment %s: %w", key, err)
+		// A reader that failed may be in any state: it is not kept.
+		o.close()
+		return 0, fmt.Errorf("reading segment %s: %w", seg.Key, err)
 	}
-	defer rd.Close()
-	recs, err := rd.ReadRange(ctx, r.From, r.To, r.Since, r.Until, limit)
-	if err != nil {
-		return 0, fmt.Errorf("reading segment %s: %w", key, err)
-	}
+	rd.segs.put(o)
 	var n int64
 	var ferr error
 	for _, rec := range recs {

@@ -249,7 +249,7 @@ func (f *feed) advance() error {
 	var fresh []frame
 	var ends []int // where each fresh frame ends in buf
 	var buf []byte // the frames of this advance, in one allocation
-	err := query.Read(closingCtx{f.s.closing}, f.s.eng.Store(), snap, r, func(rec arrow.RecordBatch) error {
+	err := f.s.reads.Read(closingCtx{f.s.closing}, snap, r, func(rec arrow.RecordBatch) error {
 		if err := f.enc.Bind(rec); err != nil {
 			return err
 		}

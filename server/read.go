@@ -119,7 +119,7 @@ func (s *Server) stream(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	ew.SetTyped(streamTypes{st})
-	if err := query.Read(ctx, s.eng.Store(), snap, r, func(rec arrow.RecordBatch) error { return ew.Write(rec) }); err != nil {
+	if err := s.reads.Read(ctx, snap, r, func(rec arrow.RecordBatch) error { return ew.Write(rec) }); err != nil {
 		s.writeError(ctx, err)
 		return
 	}

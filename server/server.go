@@ -68,6 +68,9 @@ type Server struct {
 	closing   chan struct{} // closed by Shutdown: ends live subscriptions
 	closeOnce sync.Once
 	feeds     feedSet // SSE feeds, one per subscribed stream (feed.go)
+	// reads serves every range read (listings, single events, feeds), so
+	// that they share open segment readers and recycled buffers.
+	reads *query.Reader
 }
 
 // New returns a Server; call Serve to start it.
@@ -93,7 +96,8 @@ func New(opts Options) (*Server, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Server{opts: opts, eng: opts.Engine, log: opts.Logger, closing: make(chan struct{})}
+	s := &Server{opts: opts, eng: opts.Engine, log: opts.Logger, closing: make(chan struct{}),
+		reads: query.NewReader(opts.Engine.Store(), 0)}
 	s.keys.Store(opts.Keys)
 	m, err := newHTTPMetrics(opts.Registry)
 	if err != nil {
@@ -138,7 +142,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.closeOnce.Do(func() { close(s.closing) })
 	err := s.http.ShutdownWithContext(ctx)
 	// Feeds hold snapshots while they read: they end before the engine closes.
-	return errors.Join(err, s.waitFeeds(ctx))
+	err = errors.Join(err, s.waitFeeds(ctx))
+	s.reads.Close()
+	return err
 }
 
 // Handler returns the request handler, for tests and alternative listeners.

@@ -168,7 +168,7 @@ func (sub *subscriber) catchUp(w *bufio.Writer) bool {
 	}
 	rr := sub.r
 	rr.From, rr.To, rr.Limit = max(sub.pos, sub.r.From), min(snap.NextID, sub.r.To), 0
-	err := query.Read(closingCtx{sub.s.closing}, sub.s.eng.Store(), snap, rr, func(rec arrow.RecordBatch) error {
+	err := sub.s.reads.Read(closingCtx{sub.s.closing}, snap, rr, func(rec arrow.RecordBatch) error {
 		ids := rec.Column(0).(*array.Int64)
 		events := rec.Column(2).(*array.String)
 		var enc *encode.EventEncoder

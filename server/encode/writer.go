@@ -33,7 +33,7 @@ func newDocWriter(w io.Writer, f Format, s *arrow.Schema) (docWriter, error) {
 	if s == nil {
 		return docWriter{}, fmt.Errorf("encode: nil schema")
 	}
-	d := docWriter{f: f, out: sink{w: w}}
+	d := docWriter{f: f, out: newSink(w)}
 	switch f {
 	case JSON, NDJSON, CSV:
 	case Arrow:
@@ -101,7 +101,7 @@ func (d *docWriter) close(header func([]byte) []byte) error {
 		if err := d.ipc.Close(); err != nil {
 			return fmt.Errorf("encode: cannot finish arrow stream: %w", err)
 		}
-		return nil
+		return d.out.release()
 	case JSON:
 		if d.rows == 0 {
 			d.out.buf = append(d.out.buf, '[')
@@ -113,5 +113,5 @@ func (d *docWriter) close(header func([]byte) []byte) error {
 			d.started = true
 		}
 	}
-	return d.out.flush()
+	return d.out.release()
 }

@@ -38,6 +38,7 @@ type Reader struct {
 	groups []group
 	rows   int64
 	leaves []int // every leaf column index
+	mem    memory.Allocator
 }
 
 // Open reads the footer of the segment in obj (size bytes) and checks that
@@ -70,7 +71,7 @@ func Open(obj io.ReaderAt, size int64, mem memory.Allocator) (*Reader, error) {
 		pf.Close()
 		return nil, base.Errorf(base.ErrCorrupt, "segment: bad schema: %w", err)
 	}
-	r := &Reader{fr: fr, schema: cleanSchema(s)}
+	r := &Reader{fr: fr, schema: cleanSchema(s), mem: mem}
 	md := pf.MetaData()
 	flat := true
 	for i := range md.Schema.NumColumns() {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/metadata"
 
 	"github.com/ducktail/ducktail/base"
@@ -52,7 +53,9 @@ func (r *Reader) seekGroup(ctx context.Context, i int, lo, hi, sinceMs, untilMs,
 	// The batch size is a property of the file reader, read when a record
 	// reader is made; r.mu is held, so setting it here races with nothing.
 	r.fr.Props.BatchSize = min(hi-lo, maxSeekBatch)
-	rr, err := r.fr.GetRecordReader(ctx, r.leaves, []int{i})
+	// _id is not read: it is dense (firstID+row), so it is made from the
+	// row numbers, which saves decoding and skipping a column per read.
+	rr, err := r.fr.GetRecordReader(ctx, r.leaves[1:], []int{i})
 	if err != nil {
 		return nil, base.Errorf(base.ErrCorrupt, "segment: cannot read row group %d: %w", i, err)
 	}
@@ -86,9 +89,9 @@ func (r *Reader) seekGroup(ctx context.Context, i int, lo, hi, sinceMs, untilMs,
 		a, b := int64(0), n
 		done := false
 		if !tsOpen {
-			ts, ok := rec.Column(1).(*array.Timestamp)
+			ts, ok := rec.Column(0).(*array.Timestamp) // _ts: _id is not read
 			if !ok {
-				return fail(base.Errorf(base.ErrCorrupt, "%s is %s", base.ColTS, rec.Column(1).DataType()))
+				return fail(base.Errorf(base.ErrCorrupt, "%s is %s", base.ColTS, rec.Column(0).DataType()))
 			}
 			ch := arrow.NewChunked(ts.DataType(), []arrow.Array{ts})
 			a, b = tsWindow(ch, 0, n, sinceMs, untilMs)
@@ -98,9 +101,7 @@ func (r *Reader) seekGroup(ctx context.Context, i int, lo, hi, sinceMs, untilMs,
 		}
 		b = a + min(b-a, limit-got)
 		if a < b {
-			sl := rec.NewSlice(a, b)
-			o, err := retype.RebindRecord(sl, r.schema) // nested labels differ after Parquet; the data is the same
-			sl.Release()
+			o, err := r.withIDs(rec, a, b, g.firstID+pos+a)
 			if err != nil {
 				return fail(err)
 			}
@@ -113,4 +114,32 @@ func (r *Reader) seekGroup(ctx context.Context, i int, lo, hi, sinceMs, untilMs,
 		}
 	}
 	return out, nil
+}
+
+// withIDs returns rows [a, b) of rec, a record of every column but _id,
+// with _id prepended (firstID upwards), under the stored schema.
+func (r *Reader) withIDs(rec arrow.RecordBatch, a, b, firstID int64) (arrow.RecordBatch, error) {
+	n := b - a
+	buf := memory.NewResizableBuffer(r.mem)
+	buf.Resize(int(n) * 8)
+	vals := arrow.Int64Traits.CastFromBytes(buf.Bytes())
+	for k := range vals {
+		vals[k] = firstID + int64(k)
+	}
+	data := array.NewData(arrow.PrimitiveTypes.Int64, int(n), []*memory.Buffer{nil, buf}, nil, 0, 0)
+	buf.Release()
+	ids := array.NewInt64Data(data)
+	data.Release()
+	defer ids.Release()
+
+	sl := rec.NewSlice(a, b)
+	defer sl.Release()
+	cols := append(make([]arrow.Array, 0, sl.NumCols()+1), ids)
+	cols = append(cols, sl.Columns()...)
+	fields := append(make([]arrow.Field, 0, len(cols)), r.schema.Field(0))
+	fields = append(fields, sl.Schema().Fields()...)
+	whole := array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, n)
+	defer whole.Release()
+	// Nested labels differ after Parquet; the data is the same.
+	return retype.RebindRecord(whole, r.schema)
 }
