@@ -1,0 +1,97 @@
+package segment_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/ducktail/ducktail/internal/mempool"
+	"github.com/ducktail/ducktail/storage/segment"
+	"github.com/ducktail/ducktail/storage/segment/segmenttest"
+)
+
+// BenchmarkReadLayout weighs the segment layout (rows per row group, data
+// page size) for 1,000-row reads at random offsets of a 1M-row segment of
+// untyped events, through one open Reader with the pooled allocator, as
+// query.Reader reads. A seek read skips, in every column whose pages are
+// cut by size only (_ts, _event, _sub, _tenant encode to almost nothing),
+// the values from the row group's start: smaller groups bound that work;
+// smaller pages bound the decompression of _data. file_bytes is the cost.
+func BenchmarkReadLayout(b *testing.B) {
+	const rows, n = 1_000_000, 1000
+	recs := segmenttest.EventBatches(memory.DefaultAllocator, 0, rows, 10_000)
+	defer segmenttest.Release(recs)
+	for _, group := range []int64{128 << 10, 32 << 10, 16 << 10} {
+		for _, page := range []int64{256 << 10, 64 << 10} {
+			b.Run(fmt.Sprintf("group=%dk/page=%dk", group>>10, page>>10), func(b *testing.B) {
+				var buf bytes.Buffer
+				opts := segment.WriterOptions{RowGroupRows: group, PageSize: page}
+				if _, err := segment.Write(&buf, segmenttest.EventSchema(), recs, opts); err != nil {
+					b.Fatal(err)
+				}
+				path := filepath.Join(b.TempDir(), "seg.parquet")
+				if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+					b.Fatal(err)
+				}
+				f, err := os.Open(path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer f.Close()
+				rd, err := segment.Open(f, int64(buf.Len()), mempool.New())
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer rd.Close()
+				rng := rand.New(rand.NewPCG(1, 2))
+				b.ReportAllocs()
+				for b.Loop() {
+					from := rng.Int64N(rows - n)
+					got, err := rd.ReadRange(context.Background(), from, from+n, math.MinInt64, math.MaxInt64, 0)
+					if err != nil {
+						b.Fatal(err)
+					}
+					var m int64
+					for _, r := range got {
+						m += r.NumRows()
+						r.Release()
+					}
+					if m != n {
+						b.Fatalf("read %d rows, want %d", m, n)
+					}
+				}
+				b.ReportMetric(float64(buf.Len()), "file_bytes")
+			})
+		}
+	}
+}
+
+// BenchmarkWriteLayout is what the layouts of BenchmarkReadLayout cost the
+// flush: writing the same 1M-row segment.
+func BenchmarkWriteLayout(b *testing.B) {
+	const rows = 1_000_000
+	recs := segmenttest.EventBatches(memory.DefaultAllocator, 0, rows, 10_000)
+	defer segmenttest.Release(recs)
+	for _, group := range []int64{128 << 10, 32 << 10, 16 << 10} {
+		for _, page := range []int64{256 << 10, 64 << 10} {
+			b.Run(fmt.Sprintf("group=%dk/page=%dk", group>>10, page>>10), func(b *testing.B) {
+				opts := segment.WriterOptions{RowGroupRows: group, PageSize: page}
+				var buf bytes.Buffer
+				for b.Loop() {
+					buf.Reset()
+					if _, err := segment.Write(&buf, segmenttest.EventSchema(), recs, opts); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.SetBytes(segmenttest.Size(recs))
+			})
+		}
+	}
+}
