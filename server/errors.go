@@ -55,8 +55,26 @@ func (s *Server) writeError(ctx *fasthttp.RequestCtx, err error) {
 	writeErrorBody(ctx, code, msg, retry)
 }
 
+// keptOnError are the response headers writeErrorBody keeps (applyCORS sets
+// them before any handler runs).
+var keptOnError = [...]string{"Access-Control-Allow-Origin", "Access-Control-Allow-Credentials",
+	"Access-Control-Expose-Headers", "Vary"}
+
 func writeErrorBody(ctx *fasthttp.RequestCtx, code int, msg string, retryMs int64) {
+	// Whatever the failed handler set goes, but not the CORS headers: a
+	// browser hides an answer without them, error body and status alike.
+	var kept [len(keptOnError)][]byte
+	for i, k := range keptOnError {
+		if v := ctx.Response.Header.Peek(k); len(v) > 0 {
+			kept[i] = append([]byte(nil), v...)
+		}
+	}
 	ctx.Response.Reset()
+	for i, v := range kept {
+		if v != nil {
+			ctx.Response.Header.SetBytesV(keptOnError[i], v)
+		}
+	}
 	ctx.SetStatusCode(code)
 	ctx.SetContentType("application/json")
 	b := append(ctx.Response.Body()[:0], `{"error":`...)

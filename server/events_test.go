@@ -205,3 +205,24 @@ func TestRateLimited(t *testing.T) {
 		t.Fatalf("second Arrow batch over 1000 bytes/s: %d %s", r.code, r.body)
 	}
 }
+
+// TestStreamMethods: a stream path answers GET, POST and PUT (types); any
+// other method gets 405 with an Allow header naming them and a JSON body.
+func TestStreamMethods(t *testing.T) {
+	ts := startServer(t)
+	if r := ts.admin("POST", "/eric/methods", []byte("hi")); r.code != 200 {
+		t.Fatalf("POST: %d %s", r.code, r.body)
+	}
+	for _, m := range []string{"DELETE", "PATCH", "OPTIONS2"} {
+		r := ts.admin(m, "/eric/methods", nil)
+		if r.code != 405 {
+			t.Fatalf("%s: %d %s, want 405", m, r.code, r.body)
+		}
+		if got := r.header.Get("Allow"); got != "GET, POST, PUT" {
+			t.Errorf("%s: Allow %q", m, got)
+		}
+		if msg := r.errorText(t); !strings.Contains(msg, "POST to append") {
+			t.Errorf("%s: error %q does not say what the stream answers", m, msg)
+		}
+	}
+}

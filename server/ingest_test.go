@@ -338,6 +338,22 @@ func TestCORS(t *testing.T) {
 	if r.code != 200 || r.header.Get("Access-Control-Allow-Origin") != "https://app.example.com" {
 		t.Fatalf("actual request: %d %v", r.code, r.header)
 	}
+	// Errors keep the CORS headers, or a browser could not read them.
+	for _, c := range []struct {
+		name string
+		r    response
+		code int
+	}{
+		{"bad body", ts.ingest(tok, []byte("not arrow"), "Origin", "https://app.example.com"), 400},
+		{"bad token", ts.ingest(strings.Repeat("0", 64), demoBatch(t, 1, 0), "Origin", "https://app.example.com"), 401},
+		{"bad method", ts.do("DELETE", "/ingest/"+tok+"/schema", nil, "Origin", "https://app.example.com"), 405},
+	} {
+		if c.r.code != c.code || c.r.header.Get("Access-Control-Allow-Origin") != "https://app.example.com" ||
+			c.r.header.Get("Access-Control-Expose-Headers") == "" {
+			t.Errorf("%s: %d %v, want %d with the CORS headers", c.name, c.r.code, c.r.header, c.code)
+		}
+		c.r.errorText(t)
+	}
 }
 
 func TestSchemaEndpoint(t *testing.T) {

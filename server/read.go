@@ -40,7 +40,14 @@ func (s *Server) stream(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	name := base.StreamName{Account: p.Account, Name: p.Stream}
-	if !s.method(ctx, fasthttp.MethodGet) || !s.authorizePath(ctx, p, name, access.Read) {
+	if m := string(ctx.Method()); m != fasthttp.MethodGet {
+		// POST and PUT were routed before reaching here (server.go).
+		writeErrorBody(ctx, fasthttp.StatusMethodNotAllowed, "method "+m+
+			" is not allowed on a stream; use GET to read, POST to append, PUT {stream}:{type} to define a type", 0)
+		ctx.Response.Header.Set("Allow", "GET, POST, PUT")
+		return
+	}
+	if !s.authorizePath(ctx, p, name, access.Read) {
 		return
 	}
 	st, err := s.readStream(ctx, name, p.Sub) // substream.go

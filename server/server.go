@@ -258,8 +258,8 @@ func (s *Server) method(ctx *fasthttp.RequestCtx, want string) bool {
 	if string(ctx.Method()) == want {
 		return true
 	}
-	ctx.Response.Header.Set("Allow", want)
 	writeErrorBody(ctx, fasthttp.StatusMethodNotAllowed, "method "+string(ctx.Method())+" is not allowed here; use "+want, 0)
+	ctx.Response.Header.Set("Allow", want) // after: writeErrorBody resets the headers
 	return false
 }
 
