@@ -97,7 +97,16 @@ func (s *Server) stream(ctx *fasthttp.RequestCtx) {
 	}
 	if accept := ctx.Request.Header.Peek("Accept"); encode.WantsEventStream(accept) && !single {
 		explicit := ctx.QueryArgs().Peek("from") != nil || sel.From > 0
-		s.subscribe(ctx, st, r, string(ctx.QueryArgs().Peek("data")) == "true", explicit)
+		withData := false
+		switch d := ctx.QueryArgs().Peek("data"); string(d) {
+		case "true", "1":
+			withData = true
+		case "", "false", "0":
+		default:
+			s.writeError(ctx, base.Errorf(base.ErrInvalid, "query parameter data=%q: want true or false", d))
+			return
+		}
+		s.subscribe(ctx, st, r, withData, explicit)
 		return
 	}
 	f, ok := encode.Negotiate(ctx.Request.Header.Peek("Accept"))

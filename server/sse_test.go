@@ -113,6 +113,11 @@ func TestSubscriptions(t *testing.T) {
 			t.Fatalf("resumed: %v, want id %s", ev, want)
 		}
 	}
+	// data is a boolean: anything else is a mistake worth saying.
+	r := ts.do("GET", "/user/stream?data=yes", nil, "Accept", "text/event-stream", "Authorization", "Bearer "+testAdminKey)
+	if r.code != 400 || !strings.Contains(r.errorText(t), "data=") {
+		t.Fatalf("data=yes: %d %s, want 400 naming data", r.code, r.body)
+	}
 }
 
 // TestStalledSubscribersDoNotSlowWriters: subscribers that never read their
