@@ -65,7 +65,7 @@ func Parse(data []byte) (*Schema, error) {
 	}
 	root := &Schema{path: []string{}}
 	root.root = root
-	p := parser{root: root}
+	p := parser{root: root, depth: 1} // the root is the first level
 	if d, ok := obj["definitions"]; ok {
 		defs, ok := d.(map[string]any)
 		if !ok {
@@ -93,10 +93,18 @@ func Parse(data []byte) (*Schema, error) {
 	return root, nil
 }
 
+// MaxSchemaNesting is how deeply schemas may nest inside one another in a
+// schema document. RFC 8927 sets no limit, but every schema keeps its path
+// for error messages, so parsing costs grow with the square of the depth
+// (a 5,000-deep schema took a second); a type's columns may nest only 32
+// levels anyway (engine/jtdarrow).
+const MaxSchemaNesting = 256
+
 // parser holds the state of one Parse call.
 type parser struct {
-	root *Schema
-	refs []*Schema // ref-form schemas, resolved once all definitions are known
+	root  *Schema
+	refs  []*Schema // ref-form schemas, resolved once all definitions are known
+	depth int       // schemas being parsed, one inside the other
 }
 
 func (p *parser) parse(v any, path []string) (*Schema, error) {
@@ -104,6 +112,10 @@ func (p *parser) parse(v any, path []string) (*Schema, error) {
 	if !ok {
 		return nil, schemaErr(path, "a schema must be a JSON object, not %s", jsonKind(v))
 	}
+	if p.depth++; p.depth > MaxSchemaNesting {
+		return nil, schemaErr(path, "schemas nest more than %d levels deep", MaxSchemaNesting)
+	}
+	defer func() { p.depth-- }()
 	s := &Schema{root: p.root, path: path}
 	if err := p.fill(s, obj, false); err != nil {
 		return nil, err

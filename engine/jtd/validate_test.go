@@ -315,3 +315,22 @@ func TestTimestamps(t *testing.T) {
 	f("2024-01-01T00:00:00ZZ", false)
 	f("", false)
 }
+
+// TestSchemaNesting: schemas nested up to MaxSchemaNesting deep parse;
+// deeper ones are refused (quickly) with an error naming the place.
+func TestSchemaNesting(t *testing.T) {
+	nested := func(depth int) []byte {
+		// depth schemas: elements inside elements, a string at the bottom.
+		return []byte(strings.Repeat(`{"elements":`, depth-1) + `{"type":"string"}` + strings.Repeat(`}`, depth-1))
+	}
+	if _, err := Parse(nested(MaxSchemaNesting)); err != nil {
+		t.Fatalf("%d levels: %v", MaxSchemaNesting, err)
+	}
+	for _, depth := range []int{MaxSchemaNesting + 1, 5000} {
+		_, err := Parse(nested(depth))
+		if !errors.Is(err, base.ErrInvalid) || !strings.Contains(err.Error(), "nest more than") ||
+			!strings.Contains(err.Error(), "/elements/elements") {
+			t.Fatalf("%d levels: %v, want an invalid-schema error naming the place", depth, err)
+		}
+	}
+}
