@@ -6,6 +6,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/ducktail/ducktail/base"
 )
 
 // A stream of single events buffers one batch per event. Written to Parquet
@@ -24,6 +25,11 @@ const (
 func mergeable(b *Batch, stored *arrow.Schema) bool {
 	if b.Rows >= coalesceBelowRows {
 		return false
+	}
+	if b.raw != nil {
+		// Untyped events: every stored schema of a stream of events
+		// starts its payload with eventsPayload's columns.
+		return true
 	}
 	ps := b.payload.Schema()
 	for i := range ps.NumFields() {
@@ -102,12 +108,17 @@ func mergeBatches(batches []*Batch, flushed *arrow.Schema, mem memory.Allocator)
 	} else {
 		cols = append(cols, array.MakeArrayOfNull(mem, arrow.PrimitiveTypes.Uint32, n))
 	}
+	if allRaw(batches) {
+		cols = appendRawColumns(cols, batches, flushed, n, mem)
+		return array.NewRecordBatch(flushed, cols, int64(n)), nil
+	}
 	parts := make([]arrow.Array, len(batches))
 	for c := len(cols); c < flushed.NumFields(); c++ {
 		f := flushed.Field(c)
 		for i, b := range batches {
-			if idx := b.payload.Schema().FieldIndices(f.Name); len(idx) == 1 {
-				parts[i] = b.payload.Column(idx[0])
+			payload := b.payloadRecord()
+			if idx := payload.Schema().FieldIndices(f.Name); len(idx) == 1 {
+				parts[i] = payload.Column(idx[0])
 				parts[i].Retain()
 			} else {
 				parts[i] = array.MakeArrayOfNull(mem, f.Type, int(b.Rows))
@@ -123,4 +134,41 @@ func mergeBatches(batches []*Batch, flushed *arrow.Schema, mem memory.Allocator)
 		cols = append(cols, col)
 	}
 	return array.NewRecordBatch(flushed, cols, int64(n)), nil
+}
+
+func allRaw(batches []*Batch) bool {
+	for _, b := range batches {
+		if b.raw == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// appendRawColumns appends the payload columns of flushed for n rows of
+// raw batches (untyped events): their content types and data, read
+// straight from the logged form, and nulls in any typed column.
+func appendRawColumns(cols []arrow.Array, batches []*Batch, flushed *arrow.Schema, n int, mem memory.Allocator) []arrow.Array {
+	r := newRawBuilders(mem)
+	defer r.release()
+	size := 0
+	for _, b := range batches {
+		size += len(b.raw)
+	}
+	r.reserve(n, size)
+	for _, b := range batches {
+		r.add(b.raw, b.flags)
+	}
+	ct, data := r.ct.NewArray(), r.data.NewArray()
+	for c := len(cols); c < flushed.NumFields(); c++ {
+		switch f := flushed.Field(c); f.Name {
+		case base.ColContentType:
+			cols = append(cols, ct)
+		case base.ColData:
+			cols = append(cols, data)
+		default:
+			cols = append(cols, array.MakeArrayOfNull(mem, f.Type, n))
+		}
+	}
+	return cols
 }
