@@ -17,6 +17,9 @@ import (
 const (
 	coalesceBelowRows = 1024      // batches with fewer rows are merged
 	coalesceMaxRows   = 128 << 10 // rows per merged record: a row group
+	// coalesceMaxBytes bounds the bodies merged into one record, far below
+	// what the int32 offsets of its binary columns can address.
+	coalesceMaxBytes = 256 << 20
 )
 
 // mergeable reports whether b's payload columns are all columns of stored,
@@ -149,22 +152,21 @@ func allRaw(batches []*Batch) bool {
 // raw batches (untyped events): their content types and data, read
 // straight from the logged form, and nulls in any typed column.
 func appendRawColumns(cols []arrow.Array, batches []*Batch, flushed *arrow.Schema, n int, mem memory.Allocator) []arrow.Array {
-	r := newRawBuilders(mem)
-	defer r.release()
-	size := 0
-	for _, b := range batches {
-		size += len(b.raw)
+	raws := make([][]byte, len(batches))
+	flags := make([]bool, len(batches))
+	for i, b := range batches {
+		raws[i], flags[i] = b.raw, b.flags
 	}
-	r.reserve(n, size)
-	for _, b := range batches {
-		r.add(b.raw, b.flags)
-	}
-	ct, data := r.ct.NewArray(), r.data.NewArray()
+	ct, data := rawColumns(raws, flags, n)
+	defer ct.Release()
+	defer data.Release()
 	for c := len(cols); c < flushed.NumFields(); c++ {
 		switch f := flushed.Field(c); f.Name {
 		case base.ColContentType:
+			ct.Retain()
 			cols = append(cols, ct)
 		case base.ColData:
+			data.Retain()
 			cols = append(cols, data)
 		default:
 			cols = append(cols, array.MakeArrayOfNull(mem, f.Type, n))

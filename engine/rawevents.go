@@ -61,50 +61,60 @@ func uvarintBytes(b []byte) (v, rest []byte, ok bool) {
 	return b[k : k+int(n)], b[k+int(n):], true
 }
 
-// rawBuilders build the untyped payload columns of raw events.
-type rawBuilders struct {
-	ct   *array.StringBuilder
-	data *array.BinaryBuilder
-}
-
-func newRawBuilders(mem memory.Allocator) *rawBuilders {
-	return &rawBuilders{ct: array.NewStringBuilder(mem), data: array.NewBinaryBuilder(mem, arrow.BinaryTypes.Binary)}
-}
-
-// add appends the content type and data of every event of raw. raw was
-// validated when it was decoded, so it cannot be malformed here.
-func (r *rawBuilders) add(raw []byte, flags bool) {
+// rawColumns builds the _content_type (utf8) and _data (binary) columns
+// of rows raw events, the logged forms in raws (flags: with a typed flag
+// byte after each event). The values are copied into buffers of the exact
+// size: two passes over the raw events are cheaper than Arrow builders,
+// which grow and zero their buffers as they go. raws were validated when
+// they were decoded, so they cannot be malformed here.
+func rawColumns(raws [][]byte, flags []bool, rows int) (ct, data arrow.Array) {
 	var ev rawEvent
-	for b := raw; len(b) > 0; {
-		rest, ok := ev.next(b, flags)
-		if !ok {
-			return
+	ctLen, dataLen := 0, 0
+	for i, raw := range raws {
+		for b := raw; len(b) > 0; {
+			rest, ok := ev.next(b, flags[i])
+			if !ok {
+				break
+			}
+			b = rest
+			ctLen += len(ev.ct)
+			dataLen += len(ev.data)
 		}
-		b = rest
-		r.ct.BinaryBuilder.Append(ev.ct)
-		r.data.Append(ev.data)
 	}
+	ctOffsets := make([]int32, rows+1)
+	dataOffsets := make([]int32, rows+1)
+	ctValues := make([]byte, 0, ctLen)
+	dataValues := make([]byte, 0, dataLen)
+	row := 0
+	for i, raw := range raws {
+		for b := raw; len(b) > 0 && row < rows; {
+			rest, ok := ev.next(b, flags[i])
+			if !ok {
+				break
+			}
+			b = rest
+			ctValues = append(ctValues, ev.ct...)
+			dataValues = append(dataValues, ev.data...)
+			row++
+			ctOffsets[row] = int32(len(ctValues))
+			dataOffsets[row] = int32(len(dataValues))
+		}
+	}
+	return varBinaryArray(arrow.BinaryTypes.String, rows, ctOffsets, ctValues),
+		varBinaryArray(arrow.BinaryTypes.Binary, rows, dataOffsets, dataValues)
 }
 
-// reserve makes room for n more rows of about size bytes in all.
-func (r *rawBuilders) reserve(n, size int) {
-	r.ct.Reserve(n)
-	r.data.Reserve(n)
-	r.data.ReserveData(size)
-}
-
-func (r *rawBuilders) release() {
-	r.ct.Release()
-	r.data.Release()
+// varBinaryArray is a utf8 or binary array of n values over offsets and
+// values (no copy).
+func varBinaryArray(t arrow.DataType, n int, offsets []int32, values []byte) arrow.Array {
+	data := array.NewData(t, n, []*memory.Buffer{nil, memory.NewBufferBytes(int32Bytes(offsets)), memory.NewBufferBytes(values)}, nil, 0, 0)
+	defer data.Release()
+	return array.MakeFromData(data)
 }
 
 // rawPayload builds the payload record (eventsPayload) of a raw batch.
 func rawPayload(raw []byte, flags bool, rows int64) arrow.RecordBatch {
-	r := newRawBuilders(memory.DefaultAllocator)
-	defer r.release()
-	r.reserve(int(rows), len(raw))
-	r.add(raw, flags)
-	ct, data := r.ct.NewArray(), r.data.NewArray()
+	ct, data := rawColumns([][]byte{raw}, []bool{flags}, int(rows))
 	defer ct.Release()
 	defer data.Release()
 	return array.NewRecordBatch(eventsPayload, []arrow.Array{ct, data}, rows)
