@@ -22,7 +22,7 @@ func TestEventRuns(t *testing.T) {
 	forced := func(e Event, ts int64) Event { e.TS, e.Forced = ts, true; return e }
 	cases := []struct {
 		name    string
-		typed   bool    // the stream defines the type "click"
+		typed   bool // the stream defines the type "click"
 		reqs    [][]Event
 		batches []int64 // rows of each buffered batch
 		events  []string
