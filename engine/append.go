@@ -189,8 +189,7 @@ func (e *Engine) pushLocked(st *Stream, d *decoded, first, ts int64, tenant uint
 			d.chunk.refs.Add(1)
 			b.chunk = d.chunk
 		}
-		charged := b.Bytes
-		b.done = func() { e.bufBytes.Add(-charged) }
+		b.budget = &e.bufBytes
 		b.refs.Store(1)
 		st.batches = append(st.batches, b)
 		id += b.Rows

@@ -36,10 +36,17 @@ type Batch struct {
 	walPos  wal.Pos       // just past the batch's WAL record
 	chunk   *chunk        // the arena chunk holding the body, or nil
 
-	refs atomic.Int32
-	once sync.Once
-	full arrow.RecordBatch // payload plus system columns, built on first use
-	done func()            // called when the last reference goes
+	// raw, for a run of untyped events, is their logged form
+	// (rawevents.go); payload is then built from it on first use
+	// (payloadRecord).
+	raw         []byte
+	flags       bool // raw has a typed flag byte after each event
+	payloadOnce sync.Once
+
+	refs   atomic.Int32
+	once   sync.Once
+	full   arrow.RecordBatch // payload plus system columns, built on first use
+	budget *atomic.Int64     // the engine's buffered bytes: Bytes go back to it when the last reference goes
 }
 
 func (b *Batch) retain() { b.refs.Add(1) }
@@ -51,13 +58,25 @@ func (b *Batch) release() {
 	if b.full != nil {
 		b.full.Release()
 	}
-	b.payload.Release()
+	if b.payload != nil {
+		b.payload.Release()
+	}
 	if b.chunk != nil {
 		b.chunk.release()
 	}
-	if b.done != nil {
-		b.done()
+	if b.budget != nil {
+		b.budget.Add(-b.Bytes)
 	}
+}
+
+// payloadRecord returns the batch's payload columns, building them from
+// the raw events on first use. The batch keeps the reference.
+func (b *Batch) payloadRecord() arrow.RecordBatch {
+	if b.raw == nil {
+		return b.payload
+	}
+	b.payloadOnce.Do(func() { b.payload = rawPayload(b.raw, b.flags, b.Rows) })
+	return b.payload
 }
 
 // LastID is the id of the batch's last row.
@@ -131,8 +150,9 @@ func (b *Batch) assemble(s *arrow.Schema, mem memory.Allocator, eventDict bool) 
 	} else {
 		cols = append(cols, array.MakeArrayOfNull(mem, arrow.PrimitiveTypes.Uint32, n))
 	}
-	for i := 0; i < int(b.payload.NumCols()); i++ {
-		c := b.payload.Column(i)
+	payload := b.payloadRecord()
+	for i := 0; i < int(payload.NumCols()); i++ {
+		c := payload.Column(i)
 		c.Retain()
 		cols = append(cols, c)
 	}

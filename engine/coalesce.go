@@ -6,6 +6,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/ducktail/ducktail/base"
 )
 
 // A stream of single events buffers one batch per event. Written to Parquet
@@ -16,6 +17,9 @@ import (
 const (
 	coalesceBelowRows = 1024      // batches with fewer rows are merged
 	coalesceMaxRows   = 128 << 10 // rows per merged record: a row group
+	// coalesceMaxBytes bounds the bodies merged into one record, far below
+	// what the int32 offsets of its binary columns can address.
+	coalesceMaxBytes = 256 << 20
 )
 
 // mergeable reports whether b's payload columns are all columns of stored,
@@ -24,6 +28,11 @@ const (
 func mergeable(b *Batch, stored *arrow.Schema) bool {
 	if b.Rows >= coalesceBelowRows {
 		return false
+	}
+	if b.raw != nil {
+		// Untyped events: every stored schema of a stream of events
+		// starts its payload with eventsPayload's columns.
+		return true
 	}
 	ps := b.payload.Schema()
 	for i := range ps.NumFields() {
@@ -102,12 +111,17 @@ func mergeBatches(batches []*Batch, flushed *arrow.Schema, mem memory.Allocator)
 	} else {
 		cols = append(cols, array.MakeArrayOfNull(mem, arrow.PrimitiveTypes.Uint32, n))
 	}
+	if allRaw(batches) {
+		cols = appendRawColumns(cols, batches, flushed, n, mem)
+		return array.NewRecordBatch(flushed, cols, int64(n)), nil
+	}
 	parts := make([]arrow.Array, len(batches))
 	for c := len(cols); c < flushed.NumFields(); c++ {
 		f := flushed.Field(c)
 		for i, b := range batches {
-			if idx := b.payload.Schema().FieldIndices(f.Name); len(idx) == 1 {
-				parts[i] = b.payload.Column(idx[0])
+			payload := b.payloadRecord()
+			if idx := payload.Schema().FieldIndices(f.Name); len(idx) == 1 {
+				parts[i] = payload.Column(idx[0])
 				parts[i].Retain()
 			} else {
 				parts[i] = array.MakeArrayOfNull(mem, f.Type, int(b.Rows))
@@ -123,4 +137,40 @@ func mergeBatches(batches []*Batch, flushed *arrow.Schema, mem memory.Allocator)
 		cols = append(cols, col)
 	}
 	return array.NewRecordBatch(flushed, cols, int64(n)), nil
+}
+
+func allRaw(batches []*Batch) bool {
+	for _, b := range batches {
+		if b.raw == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// appendRawColumns appends the payload columns of flushed for n rows of
+// raw batches (untyped events): their content types and data, read
+// straight from the logged form, and nulls in any typed column.
+func appendRawColumns(cols []arrow.Array, batches []*Batch, flushed *arrow.Schema, n int, mem memory.Allocator) []arrow.Array {
+	raws := make([][]byte, len(batches))
+	flags := make([]bool, len(batches))
+	for i, b := range batches {
+		raws[i], flags[i] = b.raw, b.flags
+	}
+	ct, data := rawColumns(raws, flags, n)
+	defer ct.Release()
+	defer data.Release()
+	for c := len(cols); c < flushed.NumFields(); c++ {
+		switch f := flushed.Field(c); f.Name {
+		case base.ColContentType:
+			ct.Retain()
+			cols = append(cols, ct)
+		case base.ColData:
+			data.Retain()
+			cols = append(cols, data)
+		default:
+			cols = append(cols, array.MakeArrayOfNull(mem, f.Type, n))
+		}
+	}
+	return cols
 }

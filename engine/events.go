@@ -59,11 +59,8 @@ type Event struct {
 // AppendEvent appends one untyped event to st and returns its id once it is
 // durable. The data is copied.
 func (e *Engine) AppendEvent(ctx context.Context, st *Stream, ev Event) (int64, error) {
-	ids, err := e.AppendEvents(ctx, st, []Event{ev})
-	if err != nil {
-		return 0, err
-	}
-	return ids[0], nil
+	evs := [1]Event{ev}
+	return e.appendEvents(ctx, st, evs[:])
 }
 
 // AppendEvents appends events to st in order, all or nothing (one WAL
@@ -72,16 +69,34 @@ func (e *Engine) AppendEvent(ctx context.Context, st *Stream, ev Event) (int64, 
 // every forced timestamp must be at least the one before it. The data is
 // copied.
 func (e *Engine) AppendEvents(ctx context.Context, st *Stream, evs []Event) ([]int64, error) {
+	first, err := e.appendEvents(ctx, st, evs)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, len(evs))
+	for i := range ids {
+		ids[i] = first + int64(i)
+	}
+	return ids, nil
+}
+
+// smallBody is the size of the stack buffer a request's WAL body is
+// encoded into when it fits (a typical single event), before it is copied
+// into the arena.
+const smallBody = 1 << 10
+
+// appendEvents is AppendEvents, returning the first id.
+func (e *Engine) appendEvents(ctx context.Context, st *Stream, evs []Event) (int64, error) {
 	if st.IsTopic() {
-		return nil, base.Errorf(base.ErrUnsupported, "stream %s is a topic: send it Arrow IPC batches (POST /ingest/{token})", st.label)
+		return 0, base.Errorf(base.ErrUnsupported, "stream %s is a topic: send it Arrow IPC batches (POST /ingest/{token})", st.label)
 	}
 	if len(evs) == 0 {
-		return nil, base.Errorf(base.ErrInvalid, "no events to append")
+		return 0, base.Errorf(base.ErrInvalid, "no events to append")
 	}
 	size := 0
 	for i := range evs {
 		if len(evs[i].Data) > MaxEventBytes {
-			return nil, base.Errorf(base.ErrTooLarge, "event %d: data is %d bytes, over the limit of %d", i, len(evs[i].Data), MaxEventBytes)
+			return 0, base.Errorf(base.ErrTooLarge, "event %d: data is %d bytes, over the limit of %d", i, len(evs[i].Data), MaxEventBytes)
 		}
 		if evs[i].Type == "" {
 			evs[i].Type = evs[i].ContentType
@@ -89,81 +104,91 @@ func (e *Engine) AppendEvents(ctx context.Context, st *Stream, evs []Event) ([]i
 		size += len(evs[i].Data) + len(evs[i].Type) + len(evs[i].ContentType) + 3*binary.MaxVarintLen64
 	}
 	if err := e.writable(int64(size)); err != nil {
-		return nil, err
+		return 0, err
 	}
 	// Typed events are validated and built before anything is logged: all
 	// or nothing.
 	typed, err := e.buildTypedEvents(st, evs)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	if typed != nil {
 		defer typed.release()
 	}
 	if err := st.admit(int64(len(evs)), int64(size), e.opts.Now()); err != nil {
-		return nil, err
-	}
-
-	var hdr [256]byte
-	st.mu.Lock()
-	if first := evs[0].Index; first >= 0 && first != st.nextID {
-		next := st.nextID
-		st.mu.Unlock()
-		return nil, base.Errorf(base.ErrConflict, "index [%d] is not the stream's next id %d", first, next)
-	}
-	// Timestamps, checked before anything is logged: all or nothing.
-	tss := make([]int64, len(evs))
-	last := st.lastTS
-	now := nowMs(e.opts.Now())
-	for i, ev := range evs {
-		if ev.Forced {
-			if ev.TS < last {
-				st.mu.Unlock()
-				return nil, base.Errorf(base.ErrConflict, "event %d: timestamp %d is before the stream's last timestamp %d", i, ev.TS, last)
-			}
-			tss[i] = ev.TS
-		} else {
-			tss[i] = max(now, last)
-		}
-		last = tss[i]
+		return 0, err
 	}
 	kind := recEvent
 	if typed != nil {
 		kind = recTypedEvent
 	}
-	body := make([]byte, 0, size+len(evs))
-	for i, ev := range evs {
-		body = appendEvent(body, tss[i], ev.Type, ev.ContentType, ev.Data)
+	// The body bound: each event's ts, and its typed flag.
+	bound := size + len(evs)*(binary.MaxVarintLen64+1)
+	var small [smallBody]byte
+	body := small[:0]
+	if bound > len(small) {
+		body = make([]byte, 0, bound)
+	}
+	var runBuf [1]eventRun
+	var hdr [256]byte
+
+	st.mu.Lock()
+	if first := evs[0].Index; first >= 0 && first != st.nextID {
+		next := st.nextID
+		st.mu.Unlock()
+		return 0, base.Errorf(base.ErrConflict, "index [%d] is not the stream's next id %d", first, next)
+	}
+	// Timestamps, checked before anything is logged: all or nothing.
+	now := nowMs(e.opts.Now())
+	last := st.lastTS
+	for i := range evs {
+		if evs[i].Forced && evs[i].TS < last {
+			st.mu.Unlock()
+			return 0, base.Errorf(base.ErrConflict, "event %d: timestamp %d is before the stream's last timestamp %d", i, evs[i].TS, last)
+		}
+		last = eventTS(&evs[i], now, last)
+	}
+	last = st.lastTS
+	for i := range evs {
+		last = eventTS(&evs[i], now, last)
+		body = appendEvent(body, last, evs[i].Type, evs[i].ContentType, evs[i].Data)
 		if typed != nil {
 			body = append(body, typed.flag(i))
 		}
 	}
-	d, parsed, err := e.decodeEvents(body, kind, typed.take)
+	cp, ch := e.arena.copyIn(body)
+	runs, err := decodeEvents(runBuf[:0], cp, kind, typed.take, evs[0].Type)
 	if err != nil {
 		st.mu.Unlock()
-		return nil, err
+		ch.release()
+		return 0, err
 	}
-	r := walRecord{kind: kind, name: st.label, firstID: st.nextID, rows: int64(len(evs)), ts: tss[0], event: evs[0].Type}
-	pos, err := e.log.AppendParts(r.appendHeader(hdr[:0]), d.body)
+	r := walRecord{kind: kind, name: st.label, firstID: st.nextID, rows: int64(len(evs)), ts: runs[0].ts, event: evs[0].Type}
+	pos, err := e.log.AppendParts(r.appendHeader(hdr[:0]), cp)
 	if err != nil {
 		st.mu.Unlock()
-		d.release()
-		return nil, err
+		releaseRuns(runs)
+		ch.release()
+		return 0, err
 	}
 	first := st.nextID
-	e.pushEventsLocked(st, d, parsed, first, pos)
+	e.pushEventsLocked(st, runs, ch, int64(len(cp)), first, pos)
 	st.mu.Unlock()
 
 	if err := e.log.Wait(ctx, pos); err != nil {
-		return nil, err
+		return 0, err
 	}
 	n := int64(len(evs))
 	e.acknowledged(st, first+n, n, int64(size))
-	ids := make([]int64, n)
-	for i := range ids {
-		ids[i] = first + int64(i)
+	return first, nil
+}
+
+// eventTS is the _ts ev gets after an event of _ts last, at now (ms).
+func eventTS(ev *Event, now, last int64) int64 {
+	if ev.Forced {
+		return ev.TS
 	}
-	return ids, nil
+	return max(now, last)
 }
 
 func appendEvent(dst []byte, ts int64, typ, contentType string, data []byte) []byte {
@@ -176,132 +201,171 @@ func appendEvent(dst []byte, ts int64, typ, contentType string, data []byte) []b
 	return append(dst, data...)
 }
 
-// parsedEvent is one event of a recEvent body: its ts and type, and its row
-// (content type and data) as batch i of the decoded body.
-type parsedEvent struct {
+// eventRun is a run of consecutive events of one request with the same ts,
+// type and schema (a bulk push, or CSV rows): it becomes one batch rather
+// than a batch per event, so there are fewer batches for every reader,
+// snapshot and flush.
+type eventRun struct {
+	n   int64
 	ts  int64
 	typ string
-	et  *eventType // the type of a typed row, else nil
+	et  *eventType // the type of a typed run, else nil
+	// raw is an untyped run's events as logged (see rawevents.go); flags
+	// says whether each is followed by a typed flag byte.
+	raw   []byte
+	flags bool
+	// recs are a typed run's rows, one record per event.
+	recs []arrow.RecordBatch
 }
 
 // typedRows gives the typed row of event i of a record, or nil for an
 // untyped one; data is the event's logged body.
 type typedRows func(i int, typ string, data []byte) (arrow.RecordBatch, *eventType)
 
-// decodeEvents copies a recEvent or recTypedEvent body into the arena and
-// makes one one-row payload record per event: for an untyped event its
-// content type and data, pointing into the copy; for a typed one the
-// record typed gives. A malformed body (only possible from a damaged log)
-// is an error.
-func (e *Engine) decodeEvents(body []byte, kind byte, typed typedRows) (*decoded, []parsedEvent, error) {
-	cp, ch := e.arena.copyIn(body)
-	d := &decoded{body: cp, chunk: ch, bytes: int64(len(body))}
-	var evs []parsedEvent
-	b := cp
-	next := func() ([]byte, bool) {
-		n, k := binary.Uvarint(b)
-		if k <= 0 || n > uint64(len(b)-k) {
-			return nil, false
+// decodeEvents splits body, a recEvent or recTypedEvent body in the arena,
+// into runs (appended to dst): untyped runs keep their events in the raw
+// form, typed runs get the records typed gives. hint is a type name the
+// events probably have: their type is then that string rather than a copy.
+// A malformed body (only possible from a damaged log) is an error.
+func decodeEvents(dst []eventRun, body []byte, kind byte, typed typedRows, hint string) ([]eventRun, error) {
+	runs := dst
+	flags := kind == recTypedEvent
+	var ev rawEvent
+	b := body
+	for i := 0; len(b) > 0; i++ {
+		start := len(body) - len(b)
+		rest, ok := ev.next(b, flags)
+		if !ok {
+			releaseRuns(runs)
+			return dst[:0], fmt.Errorf("bad event %d", i)
 		}
-		v := b[k : k+int(n)]
-		b = b[k+int(n):]
-		return v, true
-	}
-	for len(b) > 0 {
-		ts, k := binary.Uvarint(b)
-		if k <= 0 {
-			d.release()
-			return nil, nil, fmt.Errorf("bad event timestamp")
+		if ev.flag > 1 {
+			releaseRuns(runs)
+			return dst[:0], fmt.Errorf("bad event %d: typed flag", i)
 		}
-		b = b[k:]
-		typ, ok1 := next()
-		ct, ok2 := next()
-		data, ok3 := next()
-		if !ok1 || !ok2 || !ok3 {
-			d.release()
-			return nil, nil, fmt.Errorf("bad event %d", len(evs))
+		b = rest
+		ts := int64(ev.ts)
+		var typ string
+		switch {
+		case string(ev.typ) == hint:
+			typ = hint
+		case len(runs) > 0 && string(ev.typ) == runs[len(runs)-1].typ:
+			typ = runs[len(runs)-1].typ
+		default:
+			typ = string(ev.typ)
 		}
-		pe := parsedEvent{ts: int64(ts), typ: string(typ)}
 		var rec arrow.RecordBatch
-		if kind == recTypedEvent {
-			if len(b) == 0 || b[0] > 1 {
-				d.release()
-				return nil, nil, fmt.Errorf("bad event %d: typed flag", len(evs))
-			}
-			if b[0] == 1 && typed != nil {
-				rec, pe.et = typed(len(evs), pe.typ, data)
-			}
-			b = b[1:]
+		var et *eventType
+		if ev.flag == 1 && typed != nil {
+			rec, et = typed(i, typ, ev.data)
 		}
-		if rec == nil {
-			rec = array.NewRecordBatch(eventsPayload, []arrow.Array{
-				oneValue(arrow.BinaryTypes.String, ct), oneValue(arrow.BinaryTypes.Binary, data),
-			}, 1)
-		}
-		d.batches = append(d.batches, rec)
-		d.rows++
-		evs = append(evs, pe)
-	}
-	return d, evs, nil
-}
-
-// pushEventsLocked is pushLocked for events: each has its own ts and type.
-// A run of events with the same ts, type and schema (a bulk push, or CSV
-// rows) becomes one batch rather than a batch per event: fewer batches for
-// every reader, snapshot and flush.
-// REQUIRES: st.mu held.
-func (e *Engine) pushEventsLocked(st *Stream, d *decoded, evs []parsedEvent, first int64, pos wal.Pos) {
-	recs := d.batches
-	for i := 0; i < len(recs); {
-		j := i + 1
-		for j < len(recs) && evs[j].ts == evs[i].ts && evs[j].typ == evs[i].typ && evs[j].et == evs[i].et {
-			j++
-		}
-		rec := recs[i]
-		if j > i+1 {
-			if merged, err := retype.Concat(recs[i:j], e.mem); err == nil {
-				for _, r := range recs[i:j] {
-					r.Release()
-				}
-				rec = merged
+		if k := len(runs) - 1; k >= 0 && runs[k].ts == ts && runs[k].typ == typ && runs[k].et == et &&
+			(rec == nil) == (runs[k].recs == nil) {
+			runs[k].n++
+			if rec != nil {
+				runs[k].recs = append(runs[k].recs, rec)
 			} else {
-				j = i + 1 // cannot happen (one schema); then a batch per event
+				// The run's raw events end where this one starts.
+				runs[k].raw = body[start-len(runs[k].raw) : len(body)-len(b)]
 			}
+			continue
 		}
-		one := &decoded{batches: []arrow.RecordBatch{rec}, rows: rec.NumRows()}
-		if et := evs[i].et; et != nil {
-			one.stored, one.flushed = et.stored, et.flushed
-		}
-		if i == 0 {
-			one.chunk, one.bytes = d.chunk, d.bytes
+		run := eventRun{n: 1, ts: ts, typ: typ, et: et, flags: flags}
+		if rec != nil {
+			run.recs = []arrow.RecordBatch{rec}
 		} else {
-			d.chunk.refs.Add(1)
-			one.chunk = d.chunk
+			run.raw = body[start : len(body)-len(b)]
 		}
-		e.pushLocked(st, one, first+int64(i), evs[i].ts, 0, evs[i].typ, pos)
-		i = j
+		runs = append(runs, run)
 	}
-	d.batches, d.chunk = nil, nil
+	return runs, nil
 }
 
-// replayEvent is replayRecord for a recEvent record.
+// releaseRuns drops the typed records of runs not pushed.
+func releaseRuns(runs []eventRun) {
+	for _, r := range runs {
+		for _, rec := range r.recs {
+			rec.Release()
+		}
+	}
+}
+
+// pushEventsLocked is pushLocked for events: a batch per run, ids from
+// first on. The batches share the arena chunk ch holding the logged body
+// (size bytes, charged to the first batch); it takes over the caller's
+// reference to ch and the runs' records.
+// REQUIRES: st.mu held.
+func (e *Engine) pushEventsLocked(st *Stream, runs []eventRun, ch *chunk, size, first int64, pos wal.Pos) {
+	now := e.opts.Now()
+	id := first
+	push := func(b *Batch) {
+		b.FirstID, b.Sub, b.walPos, b.arrived = id, st.sub, pos, now
+		b.chunk, b.budget = ch, &e.bufBytes
+		if id == first {
+			b.Bytes = size // the batches share one arena allocation
+		} else {
+			ch.refs.Add(1)
+		}
+		b.refs.Store(1)
+		st.batches = append(st.batches, b)
+		id += b.Rows
+	}
+	for i := range runs {
+		r := &runs[i]
+		if r.recs == nil {
+			push(&Batch{Rows: r.n, TS: r.ts, Event: r.typ, stored: st.stored, flushed: st.flushed, raw: r.raw, flags: r.flags})
+			continue
+		}
+		stored, flushed := st.stored, st.flushed
+		if r.et != nil {
+			stored, flushed = r.et.stored, r.et.flushed
+		}
+		recs := r.recs
+		if len(recs) > 1 {
+			// On error (cannot happen: one type, one schema), a batch per event.
+			if merged, err := retype.Concat(recs, e.mem); err == nil {
+				for _, rec := range recs {
+					rec.Release()
+				}
+				recs = []arrow.RecordBatch{merged}
+			}
+		}
+		for _, rec := range recs {
+			push(&Batch{Rows: rec.NumRows(), TS: r.ts, Event: r.typ, stored: stored, flushed: flushed, payload: rec})
+		}
+	}
+	e.bufBytes.Add(size)
+	st.bufRows += id - first
+	st.bufBytes += size
+	st.nextID = id
+	st.lastTS = runs[len(runs)-1].ts
+}
+
+// replayEvent is replayRecord for a recEvent or recTypedEvent record.
 func (e *Engine) replayEvent(st *Stream, pos wal.Pos, r *walRecord) error {
 	if st.IsTopic() {
 		return base.Errorf(base.ErrCorrupt, "engine: wal: event record at %d:%d for topic %s", pos.File, pos.Offset, st.label)
 	}
-	d, evs, err := e.decodeEvents(r.body, r.kind, func(_ int, typ string, data []byte) (arrow.RecordBatch, *eventType) {
+	cp, ch := e.arena.copyIn(r.body)
+	runs, err := decodeEvents(nil, cp, r.kind, func(_ int, typ string, data []byte) (arrow.RecordBatch, *eventType) {
 		return st.replayTyped(typ, data, e.mem)
-	})
+	}, r.event)
 	if err != nil {
+		ch.release()
 		return base.Errorf(base.ErrCorrupt, "engine: wal: event record at %d:%d: %w", pos.File, pos.Offset, err)
 	}
-	if int64(len(evs)) != r.rows {
-		d.release()
+	n := int64(0)
+	for _, run := range runs {
+		n += run.n
+	}
+	if n != r.rows || n == 0 {
+		releaseRuns(runs)
+		ch.release()
 		return base.Errorf(base.ErrCorrupt, "engine: wal: event record at %d:%d has %d events, header says %d",
-			pos.File, pos.Offset, len(evs), r.rows)
+			pos.File, pos.Offset, n, r.rows)
 	}
 	st.mu.Lock()
-	e.pushEventsLocked(st, d, evs, r.firstID, pos)
+	e.pushEventsLocked(st, runs, ch, int64(len(cp)), r.firstID, pos)
 	st.durable = st.nextID
 	st.mu.Unlock()
 	return nil

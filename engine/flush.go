@@ -243,10 +243,11 @@ func (e *Engine) writeBatches(ctx context.Context, st *Stream, batches []*Batch)
 // mergeRun returns the end of the run of mergeable batches from i on (coalesce.go),
 // at most a row group long: i itself if batches[i] is not mergeable.
 func mergeRun(batches []*Batch, i int, stored *arrow.Schema) int {
-	rows := int64(0)
+	rows, size := int64(0), int64(0)
 	j := i
-	for j < len(batches) && rows < coalesceMaxRows && mergeable(batches[j], stored) {
+	for j < len(batches) && rows < coalesceMaxRows && size < coalesceMaxBytes && mergeable(batches[j], stored) {
 		rows += batches[j].Rows
+		size += batches[j].Bytes
 		j++
 	}
 	return j

@@ -88,6 +88,11 @@ func parseBulk(contentType string, body []byte, def engine.Event) ([]engine.Even
 // mediaType is the lower-cased media type of a Content-Type, without
 // parameters.
 func mediaType(ct string) string {
+	if !strings.Contains(ct, ";") {
+		// What ParseMediaType returns too, valid or not, without the map
+		// it allocates for the parameters.
+		return strings.ToLower(strings.TrimSpace(ct))
+	}
 	if mt, _, err := mime.ParseMediaType(ct); err == nil {
 		return mt
 	}

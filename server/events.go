@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"strconv"
-	"strings"
 
 	"github.com/ducktail/ducktail/base"
 	"github.com/ducktail/ducktail/engine"
@@ -35,7 +34,7 @@ func (s *Server) postEvent(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	body := ctx.Request.Body()
-	ct := strings.TrimSpace(string(ctx.Request.Header.ContentType()))
+	ct := contentTypeString(bytes.TrimSpace(ctx.Request.Header.ContentType()))
 	if ct == "" {
 		ct = "application/octet-stream"
 	}
@@ -129,4 +128,22 @@ func firstNonEmpty(vs ...[]byte) string {
 		}
 	}
 	return ""
+}
+
+// contentTypeString returns b as a string, without allocating for the
+// common Content-Type values: it is read for every event POST.
+func contentTypeString(b []byte) string {
+	switch string(b) {
+	case "application/json":
+		return "application/json"
+	case "text/plain":
+		return "text/plain"
+	case "text/plain;charset=UTF-8":
+		return "text/plain;charset=UTF-8"
+	case "application/octet-stream":
+		return "application/octet-stream"
+	case "application/x-www-form-urlencoded":
+		return "application/x-www-form-urlencoded"
+	}
+	return string(b)
 }

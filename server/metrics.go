@@ -46,7 +46,7 @@ func newHTTPMetrics(reg *prometheus.Registry) (*httpMetrics, error) {
 }
 
 func (m *httpMetrics) observe(route string, code int, d time.Duration, bodyBytes int) {
-	m.requests.WithLabelValues(route, strconv.Itoa(code)).Inc()
+	m.requests.WithLabelValues(route, statusLabel(code)).Inc()
 	m.duration.WithLabelValues(route).Observe(d.Seconds())
 	m.received.Add(float64(bodyBytes))
 }
@@ -61,3 +61,17 @@ func (m *httpMetrics) connState(_ net.Conn, st fasthttp.ConnState) {
 }
 
 func (s *Server) serveMetrics(ctx *fasthttp.RequestCtx) { s.metrics.handler(ctx) }
+
+// statusLabel is strconv.Itoa(code), without allocating for the codes
+// most requests get.
+func statusLabel(code int) string {
+	switch code {
+	case 200:
+		return "200"
+	case 201:
+		return "201"
+	case 204:
+		return "204"
+	}
+	return strconv.Itoa(code)
+}
