@@ -287,6 +287,15 @@ func typedMedia(contentType string) bool {
 // not valid for the type: the message names the JSON Pointer of the first
 // error) or base.ErrUnsupported (a content type that cannot hold JSON).
 func (t *eventType) buildTyped(contentType string, data []byte, mem memory.Allocator) (arrow.RecordBatch, error) {
+	v, err := t.validate(contentType, data)
+	if err != nil {
+		return nil, err
+	}
+	return t.record(v, mem), nil
+}
+
+// validate is buildTyped's check: it returns data decoded, if valid.
+func (t *eventType) validate(contentType string, data []byte) (any, error) {
 	if !typedMedia(contentType) {
 		return nil, base.Errorf(base.ErrUnsupported,
 			"event type %s has a type definition: send its body as JSON (Content-Type: application/json), not %s", t.def.Name, contentType)
@@ -302,7 +311,35 @@ func (t *eventType) buildTyped(contentType string, data []byte, mem memory.Alloc
 	if len(errs) > 0 {
 		return nil, base.Errorf(base.ErrInvalid, "event type %s: %s", t.def.Name, jtd.FirstErrorMessage(errs))
 	}
-	return t.record(v, mem), nil
+	return v, nil
+}
+
+// CheckEvents returns the error that appending evs to st would meet in
+// their bodies, without appending: a typed event whose body is not valid
+// JSON for its type, with the same message as the append's. An event with
+// no Type has its content type as its type, as in AppendEvents.
+func (st *Stream) CheckEvents(evs []Event) error {
+	ts := st.typeSet()
+	if ts == nil {
+		return nil
+	}
+	for i := range evs {
+		typ := evs[i].Type
+		if typ == "" {
+			typ = evs[i].ContentType
+		}
+		et := ts.byName[typ]
+		if et == nil {
+			continue
+		}
+		if _, err := et.validate(evs[i].ContentType, evs[i].Data); err != nil {
+			if len(evs) > 1 {
+				return fmt.Errorf("event %d: %w", i, err)
+			}
+			return err
+		}
+	}
+	return nil
 }
 
 // record makes the one-row payload record of a decoded instance v, valid

@@ -62,6 +62,10 @@ func (s *Server) postEvent(ctx *fasthttp.RequestCtx) {
 		}
 		ev.TS, ev.Forced = ts, true
 	}
+	if err := s.checkFirstWrite(ctx, name, p.Sub, media, ct, body, ev); err != nil {
+		s.writeError(ctx, err)
+		return
+	}
 	st, err := s.writeStream(ctx, name, p.Sub) // substream.go
 	if err != nil {
 		s.writeError(ctx, err)

@@ -339,3 +339,49 @@ func TestSeedCombinedPath(t *testing.T) {
 		t.Fatalf("GET (1)[2]: %v", ev)
 	}
 }
+
+// TestRefusedFirstWrite: a first write that is refused leaves no stream or
+// substream behind (a stream comes into existence at its first write, not
+// at its first attempt); the same write, corrected, then creates it.
+func TestRefusedFirstWrite(t *testing.T) {
+	ts := startServer(t)
+	if r := ts.admin("PUT", "/_/streams/eric/clicks", []byte(`{"factory": true}`)); r.code != 201 {
+		t.Fatalf("declare the factory: %d %s", r.code, r.body)
+	}
+	if r := ts.admin("PUT", "/eric/clicks:n", []byte(`{"properties": {"n": {"type": "int32"}}}`)); r.code != 201 {
+		t.Fatalf("PUT type: %d %s", r.code, r.body)
+	}
+	csv := []string{"Content-Type", "text/csv"}
+	for _, c := range []struct {
+		name, path string
+		body       string
+		headers    []string
+		code       int
+	}{
+		{"bulk without parts", "/eric/bulk", "--b--\r\n", []string{"Content-Type", "multipart/mixed; boundary=b"}, 400},
+		{"ragged CSV", "/eric/csv", "a,b\n1\n", csv, 400},
+		{"bad form", "/eric/form", "a=%zz", []string{"Content-Type", "application/x-www-form-urlencoded"}, 400},
+		{"index past 0", "/eric/index[3]", "hi", nil, 409},
+		{"typed CSV in a new substream", "/eric/clicks(7):n", "n\nnot a number\n", csv, 400},
+		{"typed JSON in a new substream", "/eric/clicks(8):n", `{"n": "x"}`, []string{"Content-Type", "application/json"}, 400},
+	} {
+		r := ts.admin("POST", c.path, []byte(c.body), c.headers...)
+		if r.code != c.code {
+			t.Fatalf("%s: %d %s, want %d", c.name, r.code, r.body, c.code)
+		}
+		r.errorText(t)
+		read := strings.SplitN(c.path, "[", 2)[0]
+		read = strings.SplitN(read, ":", 2)[0]
+		if r := ts.admin("GET", read, nil); r.code != 404 {
+			t.Fatalf("%s: GET %s after the refused write: %d %s, want 404", c.name, read, r.code, r.body)
+		}
+	}
+	for _, c := range []struct{ path, body string }{{"/eric/csv", "a,b\n1,2\n"}, {"/eric/clicks(7):n", "n\n5\n"}} {
+		if r := ts.admin("POST", c.path, []byte(c.body), csv...); r.code != 200 || string(r.body) != "[0]" {
+			t.Fatalf("a good first CSV write to %s: %d %s, want [0]", c.path, r.code, r.body)
+		}
+	}
+	if r := ts.admin("GET", "/eric/clicks(7)[0]", nil); r.code != 200 || !strings.Contains(string(r.body), `"data":{"n":5}`) {
+		t.Fatalf("GET /eric/clicks(7)[0]: %d %s", r.code, r.body)
+	}
+}
