@@ -31,6 +31,13 @@ const (
 	maxDictBytes  = 1 << 20
 )
 
+// Markers in dictBuilder.remap: a source dictionary value not yet mapped,
+// and a null one.
+const (
+	unmapped  = int32(-2)
+	nullValue = int32(-1)
+)
+
 // dictType is the physical type of a pre-encoded utf8 column.
 var dictType = &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
 
@@ -72,7 +79,7 @@ type dictBuilder struct {
 
 // build returns rows [off, off+n) of the text chunks as one dictionary
 // array, or nil if they hold more than maxDictValues distinct values.
-func (d *dictBuilder) build(chunks []arrow.Array, off, n int64) arrow.Array {
+func (d *dictBuilder) build(chunks []arrow.Array, off, n int64) *array.Dictionary {
 	if d.seen == nil {
 		d.seen = make(map[string]int32)
 	}
@@ -110,7 +117,7 @@ func (d *dictBuilder) build(chunks []arrow.Array, off, n int64) arrow.Array {
 		idx[pos] = 0
 		nulls++
 	}
-	fail := func() arrow.Array {
+	fail := func() *array.Dictionary {
 		idxBuf.Release()
 		if valid != nil {
 			valid.Release()
@@ -133,26 +140,38 @@ func (d *dictBuilder) build(chunks []arrow.Array, off, n int64) arrow.Array {
 		hi := min(int64(c.Len()), lo+n-pos)
 		switch a := c.(type) {
 		case *array.Dictionary:
-			// Map each dictionary value once, then the rows by index.
+			// Map each dictionary value once, on its first use, then the
+			// rows by index. Only values the rows use enter the row
+			// group's dictionary: the writer takes the column's min/max
+			// statistics from it (sink.go).
 			dv := a.Dictionary().(*array.String)
 			d.remap = d.remap[:0]
-			for j := 0; j < dv.Len(); j++ {
-				k := int32(-1)
-				if dv.IsValid(j) {
-					k = code([]byte(dv.Value(j)))
-				}
-				d.remap = append(d.remap, k)
-			}
-			if full {
-				return fail()
+			for range dv.Len() {
+				d.remap = append(d.remap, unmapped)
 			}
 			ix := a.Indices().(*array.Int32).Int32Values()
 			for i := lo; i < hi; i, pos = i+1, pos+1 {
-				if a.IsNull(int(i)) || d.remap[ix[i]] < 0 {
+				if a.IsNull(int(i)) {
 					setNull(pos)
 					continue
 				}
-				idx[pos] = d.remap[ix[i]]
+				j := ix[i]
+				k := d.remap[j]
+				if k == unmapped {
+					k = nullValue
+					if dv.IsValid(int(j)) {
+						k = code([]byte(dv.Value(int(j))))
+						if full {
+							return fail()
+						}
+					}
+					d.remap[j] = k
+				}
+				if k == nullValue {
+					setNull(pos)
+					continue
+				}
+				idx[pos] = k
 			}
 		case *array.String:
 			offsets := a.ValueOffsets()
