@@ -74,6 +74,7 @@ func serializeSchema(s *arrow.Schema, mem memory.Allocator) (string, error) {
 type dictBuilder struct {
 	mem   memory.Allocator
 	seen  map[string]int32
+	cache valueCache
 	remap []int32
 }
 
@@ -84,6 +85,8 @@ func (d *dictBuilder) build(chunks []arrow.Array, off, n int64) *array.Dictionar
 		d.seen = make(map[string]int32)
 	}
 	clear(d.seen)
+	d.cache.reset()
+	defer d.cache.reset()
 	idxBuf := memory.NewResizableBuffer(d.mem)
 	idxBuf.Resize(int(n) * arrow.Int32SizeBytes)
 	idx := arrow.Int32Traits.CastFromBytes(idxBuf.Bytes())
@@ -177,18 +180,15 @@ func (d *dictBuilder) build(chunks []arrow.Array, off, n int64) *array.Dictionar
 			offsets := a.ValueOffsets()
 			data := a.ValueBytes()
 			base := offsets[0]
-			// Runs of one value skip the map.
-			var prev []byte
-			var prevK int32
-			havePrev := false
 			for i := lo; i < hi; i, pos = i+1, pos+1 {
 				if a.IsNull(int(i)) {
 					setNull(pos)
 					continue
 				}
 				v := data[offsets[i]-base : offsets[i+1]-base]
-				if havePrev && string(v) == string(prev) {
-					idx[pos] = prevK
+				s := slotOf(v)
+				if k, ok := d.cache.get(s, v); ok {
+					idx[pos] = k
 					continue
 				}
 				k := code(v)
@@ -196,7 +196,7 @@ func (d *dictBuilder) build(chunks []arrow.Array, off, n int64) *array.Dictionar
 					return fail()
 				}
 				idx[pos] = k
-				prev, prevK, havePrev = v, k, true
+				d.cache.put(s, v, k)
 			}
 		}
 	}

@@ -138,17 +138,17 @@ func (f *flatSink) levels(col int, a arrow.Array) []int16 {
 		f.def = make([]int16, n)
 	}
 	def := f.def[:n]
-	if a.NullN() == 0 {
+	switch a.NullN() {
+	case 0:
 		for i := range def {
 			def[i] = 1
 		}
-		return def
-	}
-	for i := range def {
-		if a.IsValid(i) {
-			def[i] = 1
-		} else {
-			def[i] = 0
+	case n: // _sub and _tenant of most streams
+		clear(def)
+	default:
+		bits, off := a.NullBitmapBytes(), a.Data().Offset()
+		for i := range def {
+			def[i] = int16(bits[(off+i)>>3] >> ((off + i) & 7) & 1)
 		}
 	}
 	return def
