@@ -110,16 +110,18 @@ func (d *dictBuilder) build(chunks []arrow.Array, off, n int64) *array.Dictionar
 		}
 		return k
 	}
-	setNull := func(pos int64) {
+	// setNulls makes rows [pos, pos+k) of the output null.
+	setNulls := func(pos, k int64) {
 		if valid == nil {
 			valid = memory.NewResizableBuffer(d.mem)
 			valid.Resize(int(bitutil.BytesForBits(n)))
 			bitutil.SetBitsTo(valid.Bytes(), 0, n, true)
 		}
-		bitutil.ClearBit(valid.Bytes(), int(pos))
-		idx[pos] = 0
-		nulls++
+		bitutil.SetBitsTo(valid.Bytes(), pos, k, false)
+		clear(idx[pos : pos+k])
+		nulls += int(k)
 	}
+	setNull := func(pos int64) { setNulls(pos, 1) }
 	fail := func() *array.Dictionary {
 		idxBuf.Release()
 		if valid != nil {
@@ -141,6 +143,11 @@ func (d *dictBuilder) build(chunks []arrow.Array, off, n int64) *array.Dictionar
 			lo, off = off, 0
 		}
 		hi := min(int64(c.Len()), lo+n-pos)
+		if c.NullN() == c.Len() { // _sub of a plain stream, say
+			setNulls(pos, hi-lo)
+			pos += hi - lo
+			continue
+		}
 		switch a := c.(type) {
 		case *array.Dictionary:
 			// Map each dictionary value once, on its first use, then the
@@ -186,8 +193,8 @@ func (d *dictBuilder) build(chunks []arrow.Array, off, n int64) *array.Dictionar
 					continue
 				}
 				v := data[offsets[i]-base : offsets[i+1]-base]
-				s := slotOf(v)
-				if k, ok := d.cache.get(s, v); ok {
+				sa, sb := slotsOf(v)
+				if k, ok := d.cache.get(sa, sb, v); ok {
 					idx[pos] = k
 					continue
 				}
@@ -196,7 +203,7 @@ func (d *dictBuilder) build(chunks []arrow.Array, off, n int64) *array.Dictionar
 					return fail()
 				}
 				idx[pos] = k
-				d.cache.put(s, v, k)
+				d.cache.put(sa, sb, v, k)
 			}
 		}
 	}
