@@ -31,6 +31,13 @@ const (
 	maxDictBytes  = 1 << 20
 )
 
+// Markers in dictBuilder.remap: a source dictionary value not yet mapped,
+// and a null one.
+const (
+	unmapped  = int32(-2)
+	nullValue = int32(-1)
+)
+
 // dictType is the physical type of a pre-encoded utf8 column.
 var dictType = &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
 
@@ -67,16 +74,19 @@ func serializeSchema(s *arrow.Schema, mem memory.Allocator) (string, error) {
 type dictBuilder struct {
 	mem   memory.Allocator
 	seen  map[string]int32
+	cache valueCache
 	remap []int32
 }
 
 // build returns rows [off, off+n) of the text chunks as one dictionary
 // array, or nil if they hold more than maxDictValues distinct values.
-func (d *dictBuilder) build(chunks []arrow.Array, off, n int64) arrow.Array {
+func (d *dictBuilder) build(chunks []arrow.Array, off, n int64) *array.Dictionary {
 	if d.seen == nil {
 		d.seen = make(map[string]int32)
 	}
 	clear(d.seen)
+	d.cache.reset()
+	defer d.cache.reset()
 	idxBuf := memory.NewResizableBuffer(d.mem)
 	idxBuf.Resize(int(n) * arrow.Int32SizeBytes)
 	idx := arrow.Int32Traits.CastFromBytes(idxBuf.Bytes())
@@ -100,17 +110,19 @@ func (d *dictBuilder) build(chunks []arrow.Array, off, n int64) arrow.Array {
 		}
 		return k
 	}
-	setNull := func(pos int64) {
+	// setNulls makes rows [pos, pos+k) of the output null.
+	setNulls := func(pos, k int64) {
 		if valid == nil {
 			valid = memory.NewResizableBuffer(d.mem)
 			valid.Resize(int(bitutil.BytesForBits(n)))
 			bitutil.SetBitsTo(valid.Bytes(), 0, n, true)
 		}
-		bitutil.ClearBit(valid.Bytes(), int(pos))
-		idx[pos] = 0
-		nulls++
+		bitutil.SetBitsTo(valid.Bytes(), pos, k, false)
+		clear(idx[pos : pos+k])
+		nulls += int(k)
 	}
-	fail := func() arrow.Array {
+	setNull := func(pos int64) { setNulls(pos, 1) }
+	fail := func() *array.Dictionary {
 		idxBuf.Release()
 		if valid != nil {
 			valid.Release()
@@ -131,45 +143,59 @@ func (d *dictBuilder) build(chunks []arrow.Array, off, n int64) arrow.Array {
 			lo, off = off, 0
 		}
 		hi := min(int64(c.Len()), lo+n-pos)
+		if c.NullN() == c.Len() { // _sub of a plain stream, say
+			setNulls(pos, hi-lo)
+			pos += hi - lo
+			continue
+		}
 		switch a := c.(type) {
 		case *array.Dictionary:
-			// Map each dictionary value once, then the rows by index.
+			// Map each dictionary value once, on its first use, then the
+			// rows by index. Only values the rows use enter the row
+			// group's dictionary: the writer takes the column's min/max
+			// statistics from it (sink.go).
 			dv := a.Dictionary().(*array.String)
 			d.remap = d.remap[:0]
-			for j := 0; j < dv.Len(); j++ {
-				k := int32(-1)
-				if dv.IsValid(j) {
-					k = code([]byte(dv.Value(j)))
-				}
-				d.remap = append(d.remap, k)
-			}
-			if full {
-				return fail()
+			for range dv.Len() {
+				d.remap = append(d.remap, unmapped)
 			}
 			ix := a.Indices().(*array.Int32).Int32Values()
 			for i := lo; i < hi; i, pos = i+1, pos+1 {
-				if a.IsNull(int(i)) || d.remap[ix[i]] < 0 {
+				if a.IsNull(int(i)) {
 					setNull(pos)
 					continue
 				}
-				idx[pos] = d.remap[ix[i]]
+				j := ix[i]
+				k := d.remap[j]
+				if k == unmapped {
+					k = nullValue
+					if dv.IsValid(int(j)) {
+						k = code([]byte(dv.Value(int(j))))
+						if full {
+							return fail()
+						}
+					}
+					d.remap[j] = k
+				}
+				if k == nullValue {
+					setNull(pos)
+					continue
+				}
+				idx[pos] = k
 			}
 		case *array.String:
 			offsets := a.ValueOffsets()
 			data := a.ValueBytes()
 			base := offsets[0]
-			// Runs of one value skip the map.
-			var prev []byte
-			var prevK int32
-			havePrev := false
 			for i := lo; i < hi; i, pos = i+1, pos+1 {
 				if a.IsNull(int(i)) {
 					setNull(pos)
 					continue
 				}
 				v := data[offsets[i]-base : offsets[i+1]-base]
-				if havePrev && string(v) == string(prev) {
-					idx[pos] = prevK
+				sa, sb := slotsOf(v)
+				if k, ok := d.cache.get(sa, sb, v); ok {
+					idx[pos] = k
 					continue
 				}
 				k := code(v)
@@ -177,7 +203,7 @@ func (d *dictBuilder) build(chunks []arrow.Array, off, n int64) arrow.Array {
 					return fail()
 				}
 				idx[pos] = k
-				prev, prevK, havePrev = v, k, true
+				d.cache.put(sa, sb, v, k)
 			}
 		}
 	}

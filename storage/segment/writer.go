@@ -122,14 +122,12 @@ func Write(w io.Writer, s *arrow.Schema, recs []arrow.RecordBatch, opts WriterOp
 	if err != nil {
 		return Info{}, err
 	}
-	fw, err := pqarrow.NewFileWriter(phys, cw, opts.WriterProperties(s),
-		pqarrow.NewArrowWriterProperties(pqarrow.WithAllocator(opts.Allocator)))
+	sk, err := newSink(s, phys, cw, opts.WriterProperties(s), stored, opts.Allocator)
 	if err != nil {
+		if cw.err != nil { // the header could not be written
+			return Info{}, cw.wrap(err)
+		}
 		return Info{}, base.Errorf(base.ErrInvalid, "segment: cannot make a Parquet writer for schema %s: %w", s, err)
-	}
-	if err := fw.AppendKeyValueMetadata("ARROW:schema", stored); err != nil {
-		fw.Close()
-		return Info{}, cw.wrap(err)
 	}
 	dicts := dictBuilder{mem: opts.Allocator}
 	// Non-empty records and their first row's position in the segment.
@@ -157,8 +155,8 @@ func Write(w io.Writer, s *arrow.Schema, recs []arrow.RecordBatch, opts WriterOp
 		for last+1 < len(parts) && starts[last+1] < lo+n {
 			last++
 		}
-		if err := fw.NewRowGroupChecked(); err != nil {
-			fw.Close()
+		if err := sk.newRowGroup(); err != nil {
+			sk.close()
 			return Info{}, cw.wrap(err)
 		}
 		for col := range s.NumFields() {
@@ -166,30 +164,27 @@ func Write(w io.Writer, s *arrow.Schema, recs []arrow.RecordBatch, opts WriterOp
 			for _, r := range parts[first : last+1] {
 				chunks = append(chunks, r.Column(col))
 			}
-			var ch *arrow.Chunked
 			off := lo - starts[first]
+			var err error
 			if !isDict[col] {
-				ch = arrow.NewChunked(s.Field(col).Type, chunks)
+				err = sk.writeChunks(col, chunks, off, n)
 			} else if d := dicts.build(chunks, off, n); d != nil {
-				ch = arrow.NewChunked(dictType, []arrow.Array{d})
+				err = sk.writeDict(col, d)
 				d.Release()
-				off = 0
 			} else {
 				plain := plainText(chunks, opts.Allocator)
-				ch = arrow.NewChunked(s.Field(col).Type, plain)
+				err = sk.writeChunks(col, plain, off, n)
 				for _, p := range plain {
 					p.Release()
 				}
 			}
-			err := fw.WriteColumnChunked(ch, off, n)
-			ch.Release()
 			if err != nil {
-				fw.Close()
+				sk.close()
 				return Info{}, cw.wrap(err)
 			}
 		}
 	}
-	if err := fw.Close(); err != nil {
+	if err := sk.close(); err != nil {
 		return Info{}, cw.wrap(err)
 	}
 	info.Bytes = cw.n
