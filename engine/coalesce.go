@@ -7,6 +7,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/ducktail/ducktail/base"
+	"github.com/ducktail/ducktail/storage/segment"
 )
 
 // A stream of single events buffers one batch per event. Written to Parquet
@@ -15,8 +16,8 @@ import (
 // records of up to coalesceMaxRows rows first, building their system
 // columns in one go.
 const (
-	coalesceBelowRows = 1024      // batches with fewer rows are merged
-	coalesceMaxRows   = 128 << 10 // rows per merged record: a row group
+	coalesceBelowRows = 1024                            // batches with fewer rows are merged
+	coalesceMaxRows   = 4 * segment.DefaultRowGroupRows // rows per merged record: a few row groups
 	// coalesceMaxBytes bounds the bodies merged into one record, far below
 	// what the int32 offsets of its binary columns can address.
 	coalesceMaxBytes = 256 << 20

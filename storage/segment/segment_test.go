@@ -118,7 +118,8 @@ func TestReadRange(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 	defer assertNoLeak(t, mem)
 	const rows = 300_000
-	data, _ := writeDemo(t, mem, rows, 7000, segment.WriterOptions{Allocator: mem})
+	// 128k-row groups: the cases below cross the first boundary at 131,072.
+	data, _ := writeDemo(t, mem, rows, 7000, segment.WriterOptions{Allocator: mem, RowGroupRows: 128 << 10})
 	cr := &countingReaderAt{r: bytes.NewReader(data)}
 	r, err := segment.Open(cr, int64(len(data)), mem)
 	if err != nil {
