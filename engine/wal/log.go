@@ -43,6 +43,7 @@ type Log struct {
 	off       int64  // offset in file just past pending
 	appended  Pos    // position just past the last appended record
 	unwritten int64  // bytes appended and not yet written (and synced in Sync mode)
+	records   int    // records in pending
 	err       error  // sticky failure
 	closing   bool
 	closeErr  error // set by the writer before it exits
@@ -62,6 +63,7 @@ type Log struct {
 	f        vfs.File
 	fFile    uint64
 	unsynced bool
+	gatherer gatherer
 }
 
 // Open creates Dir if needed, starts a new log file numbered after the
@@ -176,6 +178,7 @@ func (l *Log) AppendParts(parts ...[]byte) (Pos, error) {
 	l.segs[len(l.segs)-1].end = len(l.pending)
 	l.off += n
 	l.unwritten += n
+	l.records++
 	pos := Pos{File: l.file, Offset: l.off}
 	l.appended = pos
 	l.mu.Unlock()

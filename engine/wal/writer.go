@@ -19,9 +19,12 @@ func (l *Log) run() {
 		defer t.Stop()
 		tick = t.C
 	}
+	gather := time.NewTimer(time.Hour)
+	gather.Stop()
 	for {
 		select {
 		case <-l.work:
+			l.gather(gather)
 			if l.round() {
 				return
 			}
@@ -37,6 +40,8 @@ func (l *Log) run() {
 func (l *Log) round() (stop bool) {
 	l.mu.Lock()
 	buf, segs, target, closing := l.pending, l.segs, l.appended, l.closing
+	records := l.records
+	l.records = 0
 	failed := l.err != nil
 	l.pending, l.segs = l.spare[:0], l.spareSegs[:0]
 	l.spare, l.spareSegs = nil, nil
@@ -64,6 +69,7 @@ func (l *Log) round() (stop bool) {
 	if err == nil && !failed && n > 0 {
 		l.advance(target)
 	}
+	l.gatherer.observe(records)
 	if closing {
 		l.stop()
 		return true
@@ -123,8 +129,10 @@ func (l *Log) syncFile() error {
 	}
 	start := time.Now()
 	err := l.f.Sync()
+	took := time.Since(start)
+	l.gatherer.synced(took)
 	if l.opts.SyncLatency != nil {
-		l.opts.SyncLatency.Observe(time.Since(start).Seconds())
+		l.opts.SyncLatency.Observe(took.Seconds())
 	}
 	if err != nil {
 		return failure("sync", err)
