@@ -15,16 +15,9 @@ import (
 // column by column.
 func TestFlushMergesSmallBatches(t *testing.T) {
 	ctx := context.Background()
-	e, err := Open(ctx, Options{DataDir: t.TempDir(), manualFlush: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close(ctx)
 	name := base.StreamName{Account: "user", Name: "stream"}
-	st, err := e.CreateEventStream(ctx, name)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, st, _ := openEvents(t, name)
+	defer e.Close(ctx)
 	if _, _, err := e.PutEventType(ctx, name, "view", []byte(viewType)); err != nil {
 		t.Fatal(err)
 	}

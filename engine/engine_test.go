@@ -24,6 +24,24 @@ func demoBodies(t *testing.T, n int, rows int64) ([][]byte, *arrow.Schema) {
 	return out, segmenttest.DemoPayload()
 }
 
+// openEvents opens an engine with manual flushes on a fresh data dir and
+// creates the event stream name in it. The caller closes the engine; opts
+// reopen the same dir.
+func openEvents(t *testing.T, name base.StreamName) (e *Engine, st *Stream, opts Options) {
+	t.Helper()
+	ctx := context.Background()
+	opts = Options{DataDir: t.TempDir(), manualFlush: true}
+	e, err := Open(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err = e.CreateEventStream(ctx, name); err != nil {
+		e.Close(ctx)
+		t.Fatal(err)
+	}
+	return e, st, opts
+}
+
 func openDemo(t *testing.T, opts Options) (*Engine, *Stream, [][]byte) {
 	t.Helper()
 	opts.DataDir = t.TempDir()

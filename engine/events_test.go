@@ -173,16 +173,8 @@ func TestEventsConcurrent(t *testing.T) {
 // a bad timestamp appends nothing.
 func TestBulkReplay(t *testing.T) {
 	ctx := context.Background()
-	opts := Options{DataDir: t.TempDir(), manualFlush: true}
-	e, err := Open(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
 	name := base.StreamName{Account: "a", Name: "bulk"}
-	st, err := e.CreateEventStream(ctx, name)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, st, opts := openEvents(t, name)
 	evs := []Event{
 		{ContentType: "text/plain", Data: []byte("one"), Index: 0},
 		{ContentType: "application/json", Type: "order", Data: []byte(`{}`), Index: -1, TS: 4_000_000_000_000, Forced: true},

@@ -64,16 +64,8 @@ func TestEventRuns(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			ctx := context.Background()
-			opts := Options{DataDir: t.TempDir(), manualFlush: true}
-			e, err := Open(ctx, opts)
-			if err != nil {
-				t.Fatal(err)
-			}
 			name := base.StreamName{Account: "a", Name: "runs"}
-			st, err := e.CreateEventStream(ctx, name)
-			if err != nil {
-				t.Fatal(err)
-			}
+			e, st, opts := openEvents(t, name)
 			if c.typed {
 				if _, _, err := e.PutEventType(ctx, name, "click", []byte(clickType)); err != nil {
 					t.Fatal(err)
@@ -131,7 +123,8 @@ func TestEventRuns(t *testing.T) {
 			check("tail", c.batches)
 			e.log.Close()
 			e.lock.Close()
-			if e, err = Open(ctx, opts); err != nil {
+			e, err := Open(ctx, opts)
+			if err != nil {
 				t.Fatal(err)
 			}
 			defer e.Close(ctx)

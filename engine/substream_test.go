@@ -143,16 +143,8 @@ func TestSubstreams(t *testing.T) {
 // settings survive a restart, plain streams and topics refuse arguments.
 func TestFactorySettings(t *testing.T) {
 	ctx := context.Background()
-	opts := Options{DataDir: t.TempDir(), manualFlush: true}
-	e, err := Open(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
 	plain := base.StreamName{Account: "a", Name: "plain"}
-	st, err := e.CreateEventStream(ctx, plain)
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, st, opts := openEvents(t, plain)
 	if _, err := e.Substream(ctx, st, SubArg{Literal: "1", Key: "1"}, true); !errors.Is(err, base.ErrNotFound) {
 		t.Fatalf("argument on a plain stream: %v", err)
 	}

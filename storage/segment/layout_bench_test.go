@@ -2,9 +2,7 @@ package segment_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -53,19 +51,7 @@ func BenchmarkReadLayout(b *testing.B) {
 				rng := rand.New(rand.NewPCG(1, 2))
 				b.ReportAllocs()
 				for b.Loop() {
-					from := rng.Int64N(rows - n)
-					got, err := rd.ReadRange(context.Background(), from, from+n, math.MinInt64, math.MaxInt64, 0)
-					if err != nil {
-						b.Fatal(err)
-					}
-					var m int64
-					for _, r := range got {
-						m += r.NumRows()
-						r.Release()
-					}
-					if m != n {
-						b.Fatalf("read %d rows, want %d", m, n)
-					}
+					readRandom(b, rd, rng, rows, n)
 				}
 				b.ReportMetric(float64(buf.Len()), "file_bytes")
 			})

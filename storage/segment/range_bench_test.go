@@ -35,22 +35,7 @@ func BenchmarkReadRange(b *testing.B) {
 			b.Fatal(err)
 		}
 		size := int64(buf.Len())
-		const n = 1000
-		read := func(b *testing.B, rd *segment.Reader, rng *rand.Rand) {
-			from := rng.Int64N(rows - n)
-			got, err := rd.ReadRange(context.Background(), from, from+n, math.MinInt64, math.MaxInt64, 0)
-			if err != nil {
-				b.Fatal(err)
-			}
-			var m int64
-			for _, r := range got {
-				m += r.NumRows()
-				r.Release()
-			}
-			if m != n {
-				b.Fatalf("read %d rows, want %d", m, n)
-			}
-		}
+		read := func(b *testing.B, rd *segment.Reader, rng *rand.Rand) { readRandom(b, rd, rng, rows, 1000) }
 		name := map[int64]string{100_000: "100k", 1_000_000: "1M"}[rows]
 		b.Run(name+"/reopen", func(b *testing.B) {
 			rng := rand.New(rand.NewPCG(1, 2))
@@ -115,5 +100,23 @@ func BenchmarkWriteSize(b *testing.B) {
 			b.ReportMetric(float64(info.Bytes), "file-bytes")
 		})
 		segmenttest.Release(recs)
+	}
+}
+
+// readRandom reads n rows at a random offset of the rows-row segment rd
+// and fails b unless it got them.
+func readRandom(b *testing.B, rd *segment.Reader, rng *rand.Rand, rows, n int64) {
+	from := rng.Int64N(rows - n)
+	got, err := rd.ReadRange(context.Background(), from, from+n, math.MinInt64, math.MaxInt64, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var m int64
+	for _, r := range got {
+		m += r.NumRows()
+		r.Release()
+	}
+	if m != n {
+		b.Fatalf("read %d rows, want %d", m, n)
 	}
 }
