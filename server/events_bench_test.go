@@ -96,20 +96,7 @@ func BenchmarkPostEventSerial(b *testing.B) {
 // buffered and the given flush limits.
 func newEventBench(b *testing.B, flush engine.FlushOptions) *Server {
 	b.Helper()
-	eng, err := engine.Open(context.Background(), engine.Options{
-		DataDir:      b.TempDir(),
-		Durability:   engine.DurabilityBuffered,
-		Flush:        flush,
-		MemoryBudget: 1 << 30,
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		if err := eng.Close(context.Background()); err != nil {
-			b.Errorf("engine close: %v", err)
-		}
-	})
+	eng := benchEngine(b, flush)
 	keys, err := token.NewKeys(make([]byte, 32))
 	if err != nil {
 		b.Fatal(err)

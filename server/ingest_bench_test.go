@@ -147,10 +147,12 @@ type ingestBench struct {
 	token string
 }
 
-func newIngestBench(b *testing.B, flush engine.FlushOptions) *ingestBench {
+// benchEngine opens an engine on a fresh data dir with durability buffered
+// (the benchmarks measure CPU, not the fsync), a memory budget that never
+// refuses and the given flush limits; it is closed when b ends.
+func benchEngine(b *testing.B, flush engine.FlushOptions) *engine.Engine {
 	b.Helper()
-	ctx := context.Background()
-	eng, err := engine.Open(ctx, engine.Options{
+	eng, err := engine.Open(context.Background(), engine.Options{
 		DataDir:      b.TempDir(),
 		Durability:   engine.DurabilityBuffered,
 		Flush:        flush,
@@ -164,6 +166,13 @@ func newIngestBench(b *testing.B, flush engine.FlushOptions) *ingestBench {
 			b.Errorf("engine close: %v", err)
 		}
 	})
+	return eng
+}
+
+func newIngestBench(b *testing.B, flush engine.FlushOptions) *ingestBench {
+	b.Helper()
+	ctx := context.Background()
+	eng := benchEngine(b, flush)
 	name, err := base.ParseStreamName("demo/events")
 	if err != nil {
 		b.Fatal(err)

@@ -322,3 +322,19 @@ func TestOpenCorrupt(t *testing.T) {
 		}
 	}
 }
+
+// readAll opens the segment in data and reads every row of it; the caller
+// releases the records.
+func readAll(t *testing.T, data []byte, mem memory.Allocator) []arrow.RecordBatch {
+	t.Helper()
+	r, err := segment.Open(bytes.NewReader(data), int64(len(data)), mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	recs, err := r.ReadRange(context.Background(), math.MinInt64, math.MaxInt64, math.MinInt64, math.MaxInt64, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
