@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/ducktail/ducktail/base"
@@ -89,7 +90,11 @@ func TestAccess(t *testing.T) {
 	code(200, ts.do("POST", "/user/signed?"+q.Encode(), []byte("signed, base64 query (sendBeacon)"), "Content-Type", "text/plain"))
 	code(401, ts.do("POST", "/user/signed", []byte("x"), header(k1, hex.EncodeToString(sign(s2, "/user/signed")))...)) // wrong key's signature
 	code(401, ts.do("POST", "/user/other", []byte("x"), header(k1, hex.EncodeToString(sign(s1, "/user/other")))...))   // another stream
-	code(401, ts.do("GET", "/user/signed?"+q.Encode(), nil))                                                           // signatures write, not read
+	readSigned := ts.do("GET", "/user/signed?"+q.Encode(), nil)                                                        // signatures write, not read
+	code(401, readSigned)
+	if msg := readSigned.errorText(t); !strings.Contains(msg, "writes only") {
+		t.Fatalf("a read with a signature: %q, want it to say signatures authorise writes only", msg)
+	}
 
 	// Public streams.
 	code(200, ts.do("POST", "/user/pub", []byte("x"), as(writer)...))

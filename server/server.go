@@ -335,6 +335,11 @@ func (s *Server) authorize(ctx *fasthttp.RequestCtx, name base.StreamName, r acc
 			return true
 		}
 	}
+	if r != access.Write && (len(ctx.Request.Header.Peek("Signature")) > 0 || len(ctx.QueryArgs().Peek("signature")) > 0) {
+		s.writeError(ctx, base.Errorf(base.ErrUnauthorized,
+			"a stream key's signature authorises writes only: reading %s needs Authorization: Bearer <key> with the read right", name))
+		return false
+	}
 	s.writeError(ctx, base.Errorf(base.ErrUnauthorized,
 		"missing credentials for %s: Authorization: Bearer <key>, or a stream key's Signature", name))
 	return false
