@@ -95,7 +95,7 @@ func topicRows(payload *arrow.Schema, data []byte) (ipcBody []byte, single bool,
 			return nil, false, base.Errorf(base.ErrInvalid, "row %d: %v", i, err)
 		}
 		if err := unmarshalRow(b, raw); err != nil {
-			return nil, false, base.Errorf(base.ErrInvalid, "row %d: %v", i, err)
+			return nil, false, base.Errorf(base.ErrInvalid, "row %d: %v", i, fieldError(payload, raw, err))
 		}
 	}
 	rec := b.NewRecordBatch()
@@ -141,4 +141,44 @@ func unmarshalRow(b *array.RecordBuilder, raw json.RawMessage) (err error) {
 		}
 	}()
 	return b.UnmarshalJSON(raw)
+}
+
+// fieldError names the field of the row raw whose value does not fit its
+// Arrow type, rather than arrow-go's message about Go types ("cannot
+// unmarshal x into Go value of type int64"): each value is read alone
+// into a builder of its field's type. It returns err when no single field
+// is to blame.
+func fieldError(payload *arrow.Schema, raw json.RawMessage, err error) error {
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(raw, &obj) != nil {
+		return err
+	}
+	for _, f := range payload.Fields() {
+		v, ok := obj[f.Name]
+		if !ok {
+			continue
+		}
+		b := array.NewBuilder(memory.DefaultAllocator, f.Type)
+		ferr := unmarshalValue(b, v)
+		b.Release()
+		if ferr != nil {
+			shown := string(v)
+			if len(shown) > 40 {
+				shown = shown[:40] + "..."
+			}
+			return fmt.Errorf("field %q: %s is not a valid %s", f.Name, shown, f.Type)
+		}
+	}
+	return err
+}
+
+// unmarshalValue appends one JSON value to b, a panic in arrow-go's reader
+// being an error.
+func unmarshalValue(b array.Builder, v json.RawMessage) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("cannot read the value: %v", p)
+		}
+	}()
+	return b.UnmarshalJSON(append(append([]byte{'['}, v...), ']'))
 }
