@@ -48,7 +48,7 @@
 // by closing the round's channel. Appends made while a round is being written
 // and synced go out in the next round (group commit, as pebble's
 // record.LogWriter). In Sync mode, after rounds of several records, the
-// writer waits up to one fsync's time (at most 1 ms) for as many records as
+// writer waits up to 1.5 fsyncs' time (at most 2 ms) for as many records as
 // the recent rounds held before it starts a round, so that appenders woken
 // by one round join the next one instead of the one after (gather.go; a
 // lone appender never waits). A write or sync error is sticky: the Log is failed and

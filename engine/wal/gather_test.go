@@ -6,8 +6,8 @@ import (
 )
 
 // TestGatherPlan: the writer waits only after rounds of two or more
-// records, for as many as the largest recent round held, at most one
-// fsync's time and never more than maxGather.
+// records, for as many as the largest recent round held, at most one and a
+// half fsyncs' time and never more than maxGather.
 func TestGatherPlan(t *testing.T) {
 	for _, c := range []struct {
 		name     string
@@ -20,13 +20,13 @@ func TestGatherPlan(t *testing.T) {
 		{name: "no rounds yet", waitNone: true},
 		{name: "a lone appender", rounds: []int{1, 1, 1}, syncs: []time.Duration{time.Millisecond}, waitNone: true},
 		{name: "concurrent appenders", rounds: []int{12, 20, 9}, syncs: []time.Duration{800 * time.Microsecond},
-			records: 20, wait: 800 * time.Microsecond},
+			records: 20, wait: 1200 * time.Microsecond},
 		{name: "slow fsync is capped", rounds: []int{3}, syncs: []time.Duration{5 * time.Millisecond},
 			records: 3, wait: maxGather},
 		{name: "the peak ages out after 16 rounds", rounds: append([]int{30}, make16(2)...),
-			syncs: []time.Duration{time.Millisecond}, records: 2, wait: time.Millisecond},
+			syncs: []time.Duration{time.Millisecond}, records: 2, wait: 1500 * time.Microsecond},
 		{name: "the average follows the fsyncs", rounds: []int{4},
-			syncs: []time.Duration{800 * time.Microsecond, 1600 * time.Microsecond}, records: 4, wait: 900 * time.Microsecond},
+			syncs: []time.Duration{800 * time.Microsecond, 1600 * time.Microsecond}, records: 4, wait: 1350 * time.Microsecond},
 	} {
 		var g gatherer
 		for _, n := range c.rounds {
