@@ -28,6 +28,9 @@ type group struct {
 	// seekable: every column chunk has an offset index, so a read can jump
 	// to the page holding a row instead of decoding the group from its start.
 	seekable bool
+	// allNull[c] says leaf column c holds only nulls in this group (its
+	// statistics say so): a seek read makes it instead of decoding it.
+	allNull []bool
 }
 
 // Reader reads one segment. It is safe for concurrent use.
@@ -103,6 +106,9 @@ func Open(obj io.ReaderAt, size int64, mem memory.Allocator) (*Reader, error) {
 // offset index.
 func readGroup(rg *metadata.RowGroupMetaData, flat bool) (group, error) {
 	g := group{rows: rg.NumRows(), minTS: math.MinInt64, maxTS: math.MaxInt64, seekable: flat && hasOffsetIndex(rg)}
+	if g.seekable {
+		g.allNull = allNullColumns(rg)
+	}
 	idMin, idMax, ok, err := int64Stats(rg, 0)
 	if err != nil {
 		return g, err
@@ -334,4 +340,26 @@ func cleanField(f arrow.Field) arrow.Field {
 		f.Type = arrow.FixedSizeListOfField(t.Len(), cleanField(t.ElemField()))
 	}
 	return f
+}
+
+// allNullColumns reports, for each leaf column of rg, whether its
+// statistics say every value is null (as _sub and _tenant are in a stream
+// without substreams or tenants). Without statistics a column is read.
+func allNullColumns(rg *metadata.RowGroupMetaData) []bool {
+	out := make([]bool, rg.NumColumns())
+	for c := range out {
+		cc, err := rg.ColumnChunk(c)
+		if err != nil {
+			continue
+		}
+		if set, err := cc.StatsSet(); err != nil || !set {
+			continue
+		}
+		st, err := cc.Statistics()
+		if err != nil || st == nil || !st.HasNullCount() {
+			continue
+		}
+		out[c] = cc.NumValues() > 0 && st.NullCount() == cc.NumValues()
+	}
+	return out
 }

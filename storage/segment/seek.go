@@ -2,6 +2,7 @@ package segment
 
 import (
 	"context"
+	"fmt"
 	"math"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -58,7 +59,15 @@ func (r *Reader) seekGroup(ctx context.Context, i int, lo, hi, sinceMs, untilMs,
 	r.fr.Props.BatchSize = min(hi-lo, maxSeekBatch)
 	// _id is not read: it is dense (firstID+row), so it is made from the
 	// row numbers, which saves decoding and skipping a column per read.
-	rr, err := r.fr.GetRecordReader(ctx, r.leaves[1:], []int{i})
+	// Nor are the columns that hold only nulls in this group (statistics):
+	// they are made too. _ts, never null, is always read, and first.
+	leaves := make([]int, 0, len(r.leaves))
+	for _, c := range r.leaves[1:] {
+		if c == 1 || !g.allNull[c] {
+			leaves = append(leaves, c)
+		}
+	}
+	rr, err := r.fr.GetRecordReader(ctx, leaves, []int{i})
 	if err != nil {
 		return nil, base.Errorf(base.ErrCorrupt, "segment: cannot read row group %d: %w", i, err)
 	}
@@ -104,7 +113,7 @@ func (r *Reader) seekGroup(ctx context.Context, i int, lo, hi, sinceMs, untilMs,
 		}
 		b = a + min(b-a, limit-got)
 		if a < b {
-			o, err := r.withIDs(rec, a, b, g.firstID+pos+a)
+			o, err := r.assemble(rec, a, b, g.firstID+pos+a, g.allNull)
 			if err != nil {
 				return fail(err)
 			}
@@ -119,10 +128,49 @@ func (r *Reader) seekGroup(ctx context.Context, i int, lo, hi, sinceMs, untilMs,
 	return out, nil
 }
 
-// withIDs returns rows [a, b) of rec, a record of every column but _id,
-// with _id prepended (firstID upwards), under the stored schema.
-func (r *Reader) withIDs(rec arrow.RecordBatch, a, b, firstID int64) (arrow.RecordBatch, error) {
+// assemble returns rows [a, b) of rec, a record of the columns read, with
+// the columns not read made: _id (firstID upwards) and the columns
+// allNull marks (nulls), under the stored schema. The schema is flat here
+// (seek reads need it), so field c is leaf column c.
+func (r *Reader) assemble(rec arrow.RecordBatch, a, b, firstID int64, allNull []bool) (arrow.RecordBatch, error) {
 	n := b - a
+	sl := rec.NewSlice(a, b)
+	defer sl.Release()
+	cols := make([]arrow.Array, r.schema.NumFields())
+	fields := make([]arrow.Field, len(cols))
+	made := make([]arrow.Array, 0, 4)
+	defer func() {
+		for _, m := range made {
+			m.Release()
+		}
+	}()
+	next := 0
+	for c := range cols {
+		f := r.schema.Field(c)
+		switch {
+		case c == 0:
+			cols[c] = r.ids(firstID, n)
+			made = append(made, cols[c])
+		case c != 1 && allNull[c]:
+			cols[c] = array.MakeArrayOfNull(r.mem, f.Type, int(n))
+			made = append(made, cols[c])
+		default:
+			if next >= int(sl.NumCols()) {
+				return nil, fmt.Errorf("segment: read %d columns, the schema wants more", sl.NumCols())
+			}
+			cols[c], f = sl.Column(next), sl.Schema().Field(next)
+			next++
+		}
+		fields[c] = f
+	}
+	whole := array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, n)
+	defer whole.Release()
+	// Nested labels differ after Parquet; the data is the same.
+	return retype.RebindRecord(whole, r.schema)
+}
+
+// ids returns the _id column of n rows from firstID upwards.
+func (r *Reader) ids(firstID, n int64) arrow.Array {
 	buf := memory.NewResizableBuffer(r.mem)
 	buf.Resize(int(n) * 8)
 	vals := arrow.Int64Traits.CastFromBytes(buf.Bytes())
@@ -131,18 +179,6 @@ func (r *Reader) withIDs(rec arrow.RecordBatch, a, b, firstID int64) (arrow.Reco
 	}
 	data := array.NewData(arrow.PrimitiveTypes.Int64, int(n), []*memory.Buffer{nil, buf}, nil, 0, 0)
 	buf.Release()
-	ids := array.NewInt64Data(data)
-	data.Release()
-	defer ids.Release()
-
-	sl := rec.NewSlice(a, b)
-	defer sl.Release()
-	cols := append(make([]arrow.Array, 0, sl.NumCols()+1), ids)
-	cols = append(cols, sl.Columns()...)
-	fields := append(make([]arrow.Field, 0, len(cols)), r.schema.Field(0))
-	fields = append(fields, sl.Schema().Fields()...)
-	whole := array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, n)
-	defer whole.Release()
-	// Nested labels differ after Parquet; the data is the same.
-	return retype.RebindRecord(whole, r.schema)
+	defer data.Release()
+	return array.NewInt64Data(data)
 }
