@@ -1,9 +1,9 @@
 package segment
 
 import (
+	"bytes"
 	"context"
 	"fmt"
-	"github.com/ducktail/ducktail/internal/retype"
 	"io"
 	"math"
 	"sort"
@@ -16,8 +16,10 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/apache/arrow-go/v18/parquet/schema"
 
 	"github.com/ducktail/ducktail/base"
+	"github.com/ducktail/ducktail/internal/retype"
 )
 
 // group is what the reader knows of a row group from the footer.
@@ -31,6 +33,9 @@ type group struct {
 	// allNull[c] says leaf column c holds only nulls in this group (its
 	// statistics say so): a seek read makes it instead of decoding it.
 	allNull []bool
+	// constant[c], when not nil, is the one value every row of text leaf
+	// column c holds in this group (no nulls, min = max): made, not read.
+	constant [][]byte
 }
 
 // Reader reads one segment. It is safe for concurrent use.
@@ -107,7 +112,7 @@ func Open(obj io.ReaderAt, size int64, mem memory.Allocator) (*Reader, error) {
 func readGroup(rg *metadata.RowGroupMetaData, flat bool) (group, error) {
 	g := group{rows: rg.NumRows(), minTS: math.MinInt64, maxTS: math.MaxInt64, seekable: flat && hasOffsetIndex(rg)}
 	if g.seekable {
-		g.allNull = allNullColumns(rg)
+		g.allNull, g.constant = knownColumns(rg)
 	}
 	idMin, idMax, ok, err := int64Stats(rg, 0)
 	if err != nil {
@@ -342,12 +347,15 @@ func cleanField(f arrow.Field) arrow.Field {
 	return f
 }
 
-// allNullColumns reports, for each leaf column of rg, whether its
-// statistics say every value is null (as _sub and _tenant are in a stream
-// without substreams or tenants). Without statistics a column is read.
-func allNullColumns(rg *metadata.RowGroupMetaData) []bool {
-	out := make([]bool, rg.NumColumns())
-	for c := range out {
+// knownColumns reports, for each leaf column of rg, whether its statistics
+// say every value is null (as _sub and _tenant are in a stream without
+// substreams or tenants), and, for a text column with no nulls whose
+// minimum is its maximum (_content_type, and _event in a group of one
+// event type), that one value. Without statistics a column is read.
+func knownColumns(rg *metadata.RowGroupMetaData) (allNull []bool, constant [][]byte) {
+	allNull = make([]bool, rg.NumColumns())
+	constant = make([][]byte, rg.NumColumns())
+	for c := range allNull {
 		cc, err := rg.ColumnChunk(c)
 		if err != nil {
 			continue
@@ -356,10 +364,14 @@ func allNullColumns(rg *metadata.RowGroupMetaData) []bool {
 			continue
 		}
 		st, err := cc.Statistics()
-		if err != nil || st == nil || !st.HasNullCount() {
+		if err != nil || st == nil || !st.HasNullCount() || cc.NumValues() == 0 {
 			continue
 		}
-		out[c] = cc.NumValues() > 0 && st.NullCount() == cc.NumValues()
+		allNull[c] = st.NullCount() == cc.NumValues()
+		if bs, ok := st.(*metadata.ByteArrayStatistics); ok && st.NullCount() == 0 && bs.HasMinMax() &&
+			rg.Schema.Column(c).LogicalType().Equals(schema.StringLogicalType{}) && bytes.Equal(bs.Min(), bs.Max()) {
+			constant[c] = bytes.Clone(bs.Min())
+		}
 	}
-	return out
+	return allNull, constant
 }

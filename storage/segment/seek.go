@@ -59,11 +59,12 @@ func (r *Reader) seekGroup(ctx context.Context, i int, lo, hi, sinceMs, untilMs,
 	r.fr.Props.BatchSize = min(hi-lo, maxSeekBatch)
 	// _id is not read: it is dense (firstID+row), so it is made from the
 	// row numbers, which saves decoding and skipping a column per read.
-	// Nor are the columns that hold only nulls in this group (statistics):
-	// they are made too. _ts, never null, is always read, and first.
+	// Nor are the columns that hold only nulls or one text value in this
+	// group (statistics say so): they are made too. _ts is always read,
+	// and first.
 	leaves := make([]int, 0, len(r.leaves))
 	for _, c := range r.leaves[1:] {
-		if c == 1 || !g.allNull[c] {
+		if c == 1 || (!g.allNull[c] && g.constant[c] == nil) {
 			leaves = append(leaves, c)
 		}
 	}
@@ -113,7 +114,7 @@ func (r *Reader) seekGroup(ctx context.Context, i int, lo, hi, sinceMs, untilMs,
 		}
 		b = a + min(b-a, limit-got)
 		if a < b {
-			o, err := r.assemble(rec, a, b, g.firstID+pos+a, g.allNull)
+			o, err := r.assemble(rec, a, b, g.firstID+pos+a, g)
 			if err != nil {
 				return fail(err)
 			}
@@ -129,10 +130,10 @@ func (r *Reader) seekGroup(ctx context.Context, i int, lo, hi, sinceMs, untilMs,
 }
 
 // assemble returns rows [a, b) of rec, a record of the columns read, with
-// the columns not read made: _id (firstID upwards) and the columns
-// allNull marks (nulls), under the stored schema. The schema is flat here
-// (seek reads need it), so field c is leaf column c.
-func (r *Reader) assemble(rec arrow.RecordBatch, a, b, firstID int64, allNull []bool) (arrow.RecordBatch, error) {
+// the columns not read made: _id (firstID upwards), the all-null and the
+// constant ones of group g, under the stored schema. The schema is flat
+// here (seek reads need it), so field c is leaf column c.
+func (r *Reader) assemble(rec arrow.RecordBatch, a, b, firstID int64, g group) (arrow.RecordBatch, error) {
 	n := b - a
 	sl := rec.NewSlice(a, b)
 	defer sl.Release()
@@ -151,8 +152,11 @@ func (r *Reader) assemble(rec arrow.RecordBatch, a, b, firstID int64, allNull []
 		case c == 0:
 			cols[c] = r.ids(firstID, n)
 			made = append(made, cols[c])
-		case c != 1 && allNull[c]:
+		case c != 1 && g.allNull[c]:
 			cols[c] = array.MakeArrayOfNull(r.mem, f.Type, int(n))
+			made = append(made, cols[c])
+		case c != 1 && g.constant[c] != nil:
+			cols[c] = r.repeat(g.constant[c], n)
 			made = append(made, cols[c])
 		default:
 			if next >= int(sl.NumCols()) {
@@ -181,4 +185,17 @@ func (r *Reader) ids(firstID, n int64) arrow.Array {
 	buf.Release()
 	defer data.Release()
 	return array.NewInt64Data(data)
+}
+
+// repeat returns a utf8 column of n rows that all hold v.
+func (r *Reader) repeat(v []byte, n int64) arrow.Array {
+	b := array.NewStringBuilder(r.mem)
+	defer b.Release()
+	b.Reserve(int(n))
+	b.ReserveData(int(n) * len(v))
+	s := string(v)
+	for range n {
+		b.Append(s)
+	}
+	return b.NewArray()
 }

@@ -225,31 +225,45 @@ func testSeekNested(t *testing.T, lists bool) {
 	}
 }
 
-// TestSeekAllNullColumns: a seek read makes, rather than reads, a column
-// whose statistics say it is all null in a row group, and reads it where
-// it is not: _sub is null in the first row group and set in the second,
-// and reads inside each and across both get the right values.
-func TestSeekAllNullColumns(t *testing.T) {
+// TestSeekKnownColumns: a seek read makes, rather than reads, a column
+// whose statistics say it is all null or holds one text value in a row
+// group, and reads it where it is not: _sub is null in the first row group,
+// "k" in the second and varies in the third, and reads inside each and
+// across them get the right values.
+func TestSeekKnownColumns(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 	defer assertNoLeak(t, mem)
 	const group = 4096
-	recs := segmenttest.EventBatches(mem, 0, 2*group, group)
+	recs := segmenttest.EventBatches(mem, 0, 3*group, group)
 	defer segmenttest.Release(recs)
-	// The second record's _sub: "s" and its id.
-	sb := array.NewStringBuilder(mem)
-	for i := range group {
-		sb.Append(fmt.Sprintf("s%d", group+i))
+	wantSub := func(id int64) string {
+		switch id / group {
+		case 0:
+			return ""
+		case 1:
+			return "k"
+		}
+		return fmt.Sprintf("s%d", id)
 	}
-	subs := sb.NewArray()
-	sb.Release()
-	cols := append([]arrow.Array(nil), recs[1].Columns()...)
-	cols[3] = subs
-	withSub := array.NewRecordBatch(recs[1].Schema(), cols, group)
-	subs.Release()
-	defer withSub.Release()
+	in := []arrow.RecordBatch{recs[0]}
+	for _, rec := range recs[1:] {
+		sb := array.NewStringBuilder(mem)
+		first := rec.Column(0).(*array.Int64).Value(0)
+		for i := range int64(group) {
+			sb.Append(wantSub(first + i))
+		}
+		subs := sb.NewArray()
+		sb.Release()
+		cols := append([]arrow.Array(nil), rec.Columns()...)
+		cols[3] = subs
+		withSub := array.NewRecordBatch(rec.Schema(), cols, group)
+		subs.Release()
+		defer withSub.Release()
+		in = append(in, withSub)
+	}
 	var buf bytes.Buffer
 	opts := segment.WriterOptions{RowGroupRows: group, PageSize: 4 << 10, Allocator: mem}
-	if _, err := segment.Write(&buf, segmenttest.EventSchema(), []arrow.RecordBatch{recs[0], withSub}, opts); err != nil {
+	if _, err := segment.Write(&buf, segmenttest.EventSchema(), in, opts); err != nil {
 		t.Fatal(err)
 	}
 	r, err := segment.Open(bytes.NewReader(buf.Bytes()), int64(buf.Len()), mem)
@@ -257,7 +271,8 @@ func TestSeekAllNullColumns(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	for _, w := range [][2]int64{{10, 20}, {group + 10, group + 20}, {group - 5, group + 5}, {1, 2*group - 1}} {
+	for _, w := range [][2]int64{{10, 20}, {group + 10, group + 20}, {2*group + 10, 2*group + 20},
+		{group - 5, group + 5}, {2*group - 5, 2*group + 5}, {1, 3*group - 1}} {
 		got, err := r.ReadRange(context.Background(), w[0], w[1], math.MinInt64, math.MaxInt64, 0)
 		if err != nil {
 			t.Fatalf("%v: %v", w, err)
@@ -267,15 +282,14 @@ func TestSeekAllNullColumns(t *testing.T) {
 			if !rec.Schema().Equal(segmenttest.EventSchema()) {
 				t.Fatalf("%v: schema %s", w, rec.Schema())
 			}
-			ids, sub, data := rec.Column(0).(*array.Int64), rec.Column(3).(*array.String), rec.Column(6).(*array.Binary)
+			ids, sub := rec.Column(0).(*array.Int64), rec.Column(3).(*array.String)
+			cts, data := rec.Column(5).(*array.String), rec.Column(6).(*array.Binary)
 			for i := range int(rec.NumRows()) {
-				wantSub := ""
-				if next >= group {
-					wantSub = fmt.Sprintf("s%d", next)
-				}
-				if ids.Value(i) != next || sub.IsValid(i) != (wantSub != "") || sub.Value(i) != wantSub ||
-					!bytes.Equal(data.Value(i), segmenttest.EventData(next)) {
-					t.Fatalf("%v: row %d: id %d _sub %q (valid %v), want id %d _sub %q", w, i, ids.Value(i), sub.Value(i), sub.IsValid(i), next, wantSub)
+				want := wantSub(next)
+				if ids.Value(i) != next || sub.IsValid(i) != (want != "") || sub.Value(i) != want ||
+					cts.Value(i) != "application/json" || !bytes.Equal(data.Value(i), segmenttest.EventData(next)) {
+					t.Fatalf("%v: row %d: id %d _sub %q (valid %v) _content_type %q, want id %d _sub %q",
+						w, i, ids.Value(i), sub.Value(i), sub.IsValid(i), cts.Value(i), next, want)
 				}
 				next++
 			}
