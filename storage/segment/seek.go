@@ -64,7 +64,7 @@ func (r *Reader) seekGroup(ctx context.Context, i int, lo, hi, sinceMs, untilMs,
 	// and first.
 	leaves := make([]int, 0, len(r.leaves))
 	for _, c := range r.leaves[1:] {
-		if c == 1 || (!g.allNull[c] && g.constant[c] == nil) {
+		if c == 1 || (!g.allNull[c] && !r.isConstant(g, c)) {
 			leaves = append(leaves, c)
 		}
 	}
@@ -155,7 +155,7 @@ func (r *Reader) assemble(rec arrow.RecordBatch, a, b, firstID int64, g group) (
 		case c != 1 && g.allNull[c]:
 			cols[c] = array.MakeArrayOfNull(r.mem, f.Type, int(n))
 			made = append(made, cols[c])
-		case c != 1 && g.constant[c] != nil:
+		case c != 1 && r.isConstant(g, c):
 			cols[c] = r.repeat(g.constant[c], n)
 			made = append(made, cols[c])
 		default:
@@ -198,4 +198,11 @@ func (r *Reader) repeat(v []byte, n int64) arrow.Array {
 		b.Append(s)
 	}
 	return b.NewArray()
+}
+
+// isConstant reports whether column c of group g holds one text value that
+// repeat can make: a plain utf8 column (a dictionary or large_utf8 one is
+// read, as its Arrow type is not what repeat builds).
+func (r *Reader) isConstant(g group, c int) bool {
+	return g.constant[c] != nil && r.schema.Field(c).Type.ID() == arrow.STRING
 }

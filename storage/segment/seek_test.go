@@ -300,3 +300,65 @@ func TestSeekKnownColumns(t *testing.T) {
 		}
 	}
 }
+
+// TestSeekConstantTextTypes: a text column of one value in a row group is
+// made only when it is plain utf8; dictionary and large_utf8 columns of
+// one value are read, so their Arrow types survive a seek read.
+func TestSeekConstantTextTypes(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer assertNoLeak(t, mem)
+	dict := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
+	s := arrow.NewSchema(append(segment.SystemFields(),
+		arrow.Field{Name: "plain", Type: arrow.BinaryTypes.String, Nullable: true},
+		arrow.Field{Name: "country", Type: dict, Nullable: true},
+		arrow.Field{Name: "big", Type: arrow.BinaryTypes.LargeString, Nullable: true},
+	), nil)
+	const rows = 2000
+	b := array.NewRecordBuilder(mem, s)
+	defer b.Release()
+	for i := range int64(rows) {
+		b.Field(0).(*array.Int64Builder).Append(i)
+		b.Field(1).(*array.TimestampBuilder).Append(arrow.Timestamp(1_700_000_000_000 + i))
+		b.Field(2).(*array.StringBuilder).Append("e")
+		b.Field(3).AppendNull()
+		b.Field(4).AppendNull()
+		b.Field(5).(*array.StringBuilder).Append("p")
+		if err := b.Field(6).(*array.BinaryDictionaryBuilder).AppendString("fr"); err != nil {
+			t.Fatal(err)
+		}
+		b.Field(7).(*array.LargeStringBuilder).Append("L")
+	}
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	var buf bytes.Buffer
+	opts := segment.WriterOptions{RowGroupRows: 1000, PageSize: 1 << 10, Allocator: mem}
+	if _, err := segment.Write(&buf, s, []arrow.RecordBatch{rec}, opts); err != nil {
+		t.Fatal(err)
+	}
+	r, err := segment.Open(bytes.NewReader(buf.Bytes()), int64(buf.Len()), mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	got, err := r.ReadRange(context.Background(), 500, 1500, math.MinInt64, math.MaxInt64, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer segmenttest.Release(got)
+	var n int
+	for _, g := range got {
+		if !g.Schema().Equal(r.Schema()) {
+			t.Fatalf("schema %s, want %s", g.Schema(), r.Schema())
+		}
+		want := rec.NewSlice(int64(500+n), int64(500+n)+g.NumRows())
+		equal := array.RecordEqual(g, want)
+		want.Release()
+		if !equal {
+			t.Fatalf("rows from %d differ:\n got %v", 500+n, g)
+		}
+		n += int(g.NumRows())
+	}
+	if n != 1000 {
+		t.Fatalf("read %d rows, want 1000", n)
+	}
+}
