@@ -47,6 +47,10 @@ type Reader struct {
 	rows   int64
 	leaves []int // every leaf column index
 	mem    memory.Allocator
+	// direct is how many leading fields are leaf columns of the same
+	// index (before the first struct): only those are made, not read,
+	// when their statistics tell their values.
+	direct int
 }
 
 // Open reads the footer of the segment in obj (size bytes) and checks that
@@ -80,6 +84,12 @@ func Open(obj io.ReaderAt, size int64, mem memory.Allocator) (*Reader, error) {
 		return nil, base.Errorf(base.ErrCorrupt, "segment: bad schema: %w", err)
 	}
 	r := &Reader{fr: fr, schema: cleanSchema(s), mem: mem}
+	for _, f := range r.schema.Fields() {
+		if _, nested := f.Type.(arrow.NestedType); nested {
+			break
+		}
+		r.direct++
+	}
 	md := pf.MetaData()
 	flat := true
 	for i := range md.Schema.NumColumns() {

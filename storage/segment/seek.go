@@ -64,7 +64,7 @@ func (r *Reader) seekGroup(ctx context.Context, i int, lo, hi, sinceMs, untilMs,
 	// and first.
 	leaves := make([]int, 0, len(r.leaves))
 	for _, c := range r.leaves[1:] {
-		if c == 1 || (!g.allNull[c] && !r.isConstant(g, c)) {
+		if !r.made(g, c) {
 			leaves = append(leaves, c)
 		}
 	}
@@ -152,10 +152,10 @@ func (r *Reader) assemble(rec arrow.RecordBatch, a, b, firstID int64, g group) (
 		case c == 0:
 			cols[c] = r.ids(firstID, n)
 			made = append(made, cols[c])
-		case c != 1 && g.allNull[c]:
+		case r.made(g, c) && g.allNull[c]:
 			cols[c] = array.MakeArrayOfNull(r.mem, f.Type, int(n))
 			made = append(made, cols[c])
-		case c != 1 && r.isConstant(g, c):
+		case r.made(g, c):
 			cols[c] = r.repeat(g.constant[c], n)
 			made = append(made, cols[c])
 		default:
@@ -200,9 +200,13 @@ func (r *Reader) repeat(v []byte, n int64) arrow.Array {
 	return b.NewArray()
 }
 
-// isConstant reports whether column c of group g holds one text value that
-// repeat can make: a plain utf8 column (a dictionary or large_utf8 one is
-// read, as its Arrow type is not what repeat builds).
-func (r *Reader) isConstant(g group, c int) bool {
-	return g.constant[c] != nil && r.schema.Field(c).Type.ID() == arrow.STRING
+// made reports whether a seek read of group g makes field c (c > 0)
+// rather than reading it: a field that is leaf c (before any struct), not
+// _ts, and all null in g, or a plain utf8 field of one value in g (a
+// dictionary or large_utf8 one is read: repeat builds utf8).
+func (r *Reader) made(g group, c int) bool {
+	if c <= 1 || c >= r.direct {
+		return false
+	}
+	return g.allNull[c] || (g.constant[c] != nil && r.schema.Field(c).Type.ID() == arrow.STRING)
 }

@@ -301,17 +301,26 @@ func TestSeekKnownColumns(t *testing.T) {
 	}
 }
 
-// TestSeekConstantTextTypes: a text column of one value in a row group is
-// made only when it is plain utf8; dictionary and large_utf8 columns of
-// one value are read, so their Arrow types survive a seek read.
+// TestSeekConstantTextTypes: a column of one value or all nulls in a row
+// group is made instead of read only where that keeps its Arrow type and
+// place: plain utf8 columns of one value, any type all null, and only
+// before the first struct (whose leaves shift the column numbers);
+// dictionary and large_utf8 columns of one value, and everything from a
+// struct on, are read. Every seek read equals the written rows.
 func TestSeekConstantTextTypes(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 	defer assertNoLeak(t, mem)
 	dict := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
+	pt := arrow.StructOf(arrow.Field{Name: "x", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+		arrow.Field{Name: "label", Type: arrow.BinaryTypes.String, Nullable: true})
 	s := arrow.NewSchema(append(segment.SystemFields(),
 		arrow.Field{Name: "plain", Type: arrow.BinaryTypes.String, Nullable: true},
 		arrow.Field{Name: "country", Type: dict, Nullable: true},
 		arrow.Field{Name: "big", Type: arrow.BinaryTypes.LargeString, Nullable: true},
+		arrow.Field{Name: "nulldict", Type: dict, Nullable: true},
+		arrow.Field{Name: "pt", Type: pt, Nullable: true},
+		arrow.Field{Name: "after", Type: arrow.BinaryTypes.String, Nullable: true},
+		arrow.Field{Name: "after_null", Type: arrow.BinaryTypes.String, Nullable: true},
 	), nil)
 	const rows = 2000
 	b := array.NewRecordBuilder(mem, s)
@@ -327,6 +336,13 @@ func TestSeekConstantTextTypes(t *testing.T) {
 			t.Fatal(err)
 		}
 		b.Field(7).(*array.LargeStringBuilder).Append("L")
+		b.Field(8).AppendNull()
+		sb := b.Field(9).(*array.StructBuilder)
+		sb.Append(true)
+		sb.FieldBuilder(0).(*array.Float64Builder).Append(float64(i))
+		sb.FieldBuilder(1).(*array.StringBuilder).Append("same")
+		b.Field(10).(*array.StringBuilder).Append("a")
+		b.Field(11).AppendNull()
 	}
 	rec := b.NewRecordBatch()
 	defer rec.Release()
@@ -340,25 +356,27 @@ func TestSeekConstantTextTypes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	got, err := r.ReadRange(context.Background(), 500, 1500, math.MinInt64, math.MaxInt64, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer segmenttest.Release(got)
-	var n int
-	for _, g := range got {
-		if !g.Schema().Equal(r.Schema()) {
-			t.Fatalf("schema %s, want %s", g.Schema(), r.Schema())
+	for _, w := range [][2]int64{{500, 1500}, {10, 20}, {1990, 2000}} {
+		got, err := r.ReadRange(context.Background(), w[0], w[1], math.MinInt64, math.MaxInt64, 0)
+		if err != nil {
+			t.Fatalf("%v: %v", w, err)
 		}
-		want := rec.NewSlice(int64(500+n), int64(500+n)+g.NumRows())
-		equal := array.RecordEqual(g, want)
-		want.Release()
-		if !equal {
-			t.Fatalf("rows from %d differ:\n got %v", 500+n, g)
+		n := w[0]
+		for _, g := range got {
+			if !g.Schema().Equal(r.Schema()) {
+				t.Fatalf("%v: schema %s, want %s", w, g.Schema(), r.Schema())
+			}
+			want := rec.NewSlice(n, n+g.NumRows())
+			equal := array.RecordEqual(g, want)
+			want.Release()
+			if !equal {
+				t.Fatalf("%v: rows from %d differ:\n got %v", w, n, g)
+			}
+			n += g.NumRows()
 		}
-		n += int(g.NumRows())
-	}
-	if n != 1000 {
-		t.Fatalf("read %d rows, want 1000", n)
+		segmenttest.Release(got)
+		if n != w[1] {
+			t.Fatalf("%v: read up to %d", w, n)
+		}
 	}
 }
