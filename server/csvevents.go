@@ -11,7 +11,6 @@ import (
 	"github.com/ducktail/ducktail/base"
 	"github.com/ducktail/ducktail/engine"
 	"github.com/ducktail/ducktail/engine/jtd"
-	"github.com/valyala/fasthttp"
 )
 
 // CSV event bodies (SPEC 4.2: text/csv is "one event per row, typed by
@@ -198,21 +197,4 @@ func csvRowObject(header, row []string) map[string]any {
 		obj[name] = row[i]
 	}
 	return obj
-}
-
-// postCSV appends a text/csv body as one event per row, all or nothing,
-// and answers the JSON array of their ids, as a bulk push does. def's Index
-// applies to the first row, its type and timestamp to every row.
-func (s *Server) postCSV(ctx *fasthttp.RequestCtx, st *engine.Stream, body []byte, def engine.Event) {
-	var sch *jtd.Schema
-	if t, ok := st.EventType(def.Type); ok {
-		sch = t.Schema
-	}
-	evs, err := csvEvents(body, def, sch)
-	if err != nil {
-		s.writeError(ctx, err)
-		return
-	}
-	evs[0].Index = def.Index
-	s.appendAll(ctx, st, evs)
 }

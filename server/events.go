@@ -62,49 +62,31 @@ func (s *Server) postEvent(ctx *fasthttp.RequestCtx) {
 		}
 		ev.TS, ev.Forced = ts, true
 	}
-	if err := s.checkFirstWrite(ctx, name, p.Sub, media, ct, body, ev); err != nil {
-		s.writeError(ctx, err)
-		return
-	}
-	st, err := s.writeStream(ctx, name, p.Sub) // substream.go
+	st, types, err := s.writeTarget(ctx, name, p.Sub) // substream.go
 	if err != nil {
 		s.writeError(ctx, err)
 		return
 	}
-	if st.IsTopic() {
+	if st != nil && st.IsTopic() {
 		s.postTopicJSON(ctx, st, media, ev) // topicjson.go
 		return
 	}
-	if isBulk(media) {
-		evs, err := parseBulk(ct, body, ev)
-		if err != nil {
+	one, evs, err := parseEvents(types, media, ct, body, ev) // firstwrite.go
+	if err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	if st == nil {
+		if st, err = s.firstWrite(ctx, name, p.Sub, types, one, evs); err != nil {
 			s.writeError(ctx, err)
 			return
 		}
-		evs[0].Index = p.Index
+	}
+	if evs != nil {
 		s.appendAll(ctx, st, evs)
 		return
 	}
-	if media == csvContentType {
-		s.postCSV(ctx, st, body, ev)
-		return
-	}
-	if err := validateForm(media, ct, body); err != nil {
-		s.writeError(ctx, err)
-		return
-	}
-	if ev.Type == "" {
-		ev.Type = media
-		if err := path.ValidateEventType(ev.Type); err != nil {
-			s.writeError(ctx, err)
-			return
-		}
-	}
-	if err := typedForm(st, &ev, media); err != nil {
-		s.writeError(ctx, err)
-		return
-	}
-	id, err := s.eng.AppendEvent(ctx, st, ev)
+	id, err := s.eng.AppendEvent(ctx, st, one)
 	if err != nil {
 		s.writeError(ctx, err)
 		return

@@ -9,40 +9,19 @@ import (
 	"github.com/ducktail/ducktail/server/path"
 )
 
-// checkFirstWrite refuses, before anything is created, the first write to
-// a stream or substream that does not exist yet when its append would be
-// refused anyway: a malformed bulk, CSV or form body (CSV rows and forms of
-// a factory's typed event types are converted and checked as they will
-// be, and typed bodies validated), or an index other than 0. A stream comes into existence at its first
-// write (SPEC 4.2), and a mistyped first curl used to leave an empty stream
-// behind, listed and queryable. Writes to existing streams are checked only
-// where they are appended; a first write is parsed twice, once here.
-func (s *Server) checkFirstWrite(ctx *fasthttp.RequestCtx, name base.StreamName, sub *path.Arg, media, ct string, body []byte, ev engine.Event) error {
-	// types is where a new stream's event types come from: its factory's,
-	// for a substream; a new plain stream has none.
-	var types *engine.Stream
-	st, err := s.eng.Stream(name)
-	switch {
-	case sub == nil && err == nil:
-		return nil // exists
-	case sub == nil:
-	case err != nil:
-		return nil // no factory: writeStream says so
-	default:
-		if _, err := s.eng.Substream(ctx, st, subArg(sub), false); err == nil {
-			return nil // exists
-		}
-		types = st
-	}
-	if ev.Index > 0 {
-		return base.Errorf(base.ErrConflict, "index [%d] is not the stream's next id 0", ev.Index)
-	}
-	var evs []engine.Event
+// parseEvents turns the body of an event POST into what is appended: the
+// parts of a bulk push or the rows of a CSV body (evs), or else the one
+// event (one), a form checked and, when its type has a definition in
+// types (nil: no types), converted to that type's JSON. ev carries the
+// request's metadata; its Index goes to the first event.
+func parseEvents(types *engine.Stream, media, ct string, body []byte, ev engine.Event) (one engine.Event, evs []engine.Event, err error) {
 	switch {
 	case isBulk(media):
 		if evs, err = parseBulk(ct, body, ev); err != nil {
-			return err
+			return ev, nil, err
 		}
+		evs[0].Index = ev.Index
+		return ev, evs, nil
 	case media == csvContentType:
 		var sch *jtd.Schema
 		if types != nil {
@@ -51,24 +30,47 @@ func (s *Server) checkFirstWrite(ctx *fasthttp.RequestCtx, name base.StreamName,
 			}
 		}
 		if evs, err = csvEvents(body, ev, sch); err != nil {
-			return err
+			return ev, nil, err
 		}
-	default:
-		if err := validateForm(media, ct, body); err != nil {
-			return err
+		evs[0].Index = ev.Index
+		return ev, evs, nil
+	}
+	if err := validateForm(media, ct, body); err != nil {
+		return ev, nil, err
+	}
+	if ev.Type == "" {
+		ev.Type = media
+		if err := path.ValidateEventType(ev.Type); err != nil {
+			return ev, nil, err
 		}
-		if ev.Type == "" {
-			ev.Type = media
-		}
-		if types != nil {
-			if err := typedForm(types, &ev, media); err != nil {
-				return err
-			}
-		}
-		evs = []engine.Event{ev}
 	}
 	if types != nil {
-		return types.CheckEvents(evs)
+		if err := typedForm(types, &ev, media); err != nil {
+			return ev, nil, err
+		}
 	}
-	return nil
+	return ev, nil, nil
+}
+
+// firstWrite makes the stream (or the substream of the factory types) of
+// the first write to it, parsed by parseEvents into one or evs, unless its
+// append would be refused anyway: an index other than 0, or a typed body
+// that fails its factory's type (engine Stream.CheckEvents, the append's
+// own check). A stream comes into existence at its first write (SPEC 4.2),
+// not at its first attempt: a mistyped first curl used to leave an empty
+// stream behind, listed and queryable.
+func (s *Server) firstWrite(ctx *fasthttp.RequestCtx, name base.StreamName, sub *path.Arg, types *engine.Stream,
+	one engine.Event, evs []engine.Event) (*engine.Stream, error) {
+	if evs == nil {
+		evs = []engine.Event{one}
+	}
+	if evs[0].Index > 0 {
+		return nil, base.Errorf(base.ErrConflict, "index [%d] is not the stream's next id 0", evs[0].Index)
+	}
+	if types != nil {
+		if err := types.CheckEvents(evs); err != nil {
+			return nil, err
+		}
+	}
+	return s.makeStream(ctx, name, sub, types)
 }

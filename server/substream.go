@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"strings"
 
 	"github.com/ducktail/ducktail/base"
@@ -16,33 +17,51 @@ func subArg(a *path.Arg) engine.SubArg {
 	return engine.SubArg{Literal: a.Canonical(), Key: a.SubKey()}
 }
 
-// writeStream returns the stream a write to name (with the path's
-// substream argument sub, nil if none) goes to. A plain stream comes into
-// existence at its first write; a substream at its first write to an
-// existing factory. A factory without an argument is a 400, an argument on
-// a stream that is not a factory (or does not exist) a 404.
-func (s *Server) writeStream(ctx *fasthttp.RequestCtx, name base.StreamName, sub *path.Arg) (*engine.Stream, error) {
-	st, err := s.eng.Stream(name)
+// writeTarget looks up what a write to name (with the path's substream
+// argument sub, nil if none) goes to, without making anything: st is the
+// stream, nil when the write would make it (a plain stream comes into
+// existence at its first write, a substream at its first write to an
+// existing factory); types is the stream whose event types apply (st, or
+// for a substream not made yet its factory; nil for a new plain stream). A
+// factory without an argument is a 400, an argument on a stream that is not
+// a factory (or does not exist) a 404.
+func (s *Server) writeTarget(ctx *fasthttp.RequestCtx, name base.StreamName, sub *path.Arg) (st, types *engine.Stream, err error) {
+	f, err := s.eng.Stream(name)
 	if sub == nil {
 		if err != nil {
-			// A stream comes into existence at its first write (SPEC 4.2).
-			return s.eng.CreateEventStream(ctx, name)
+			return nil, nil, nil
 		}
-		if st.IsFactory() {
-			return nil, needsArgument(name)
+		if f.IsFactory() {
+			return nil, nil, needsArgument(name)
 		}
-		return st, nil
+		return f, f, nil
 	}
 	if err != nil {
-		return nil, base.Errorf(base.ErrNotFound,
+		return nil, nil, base.Errorf(base.ErrNotFound,
 			"stream %s does not exist: a substream %s(%s) needs a stream factory, declared through PUT /_/streams/%s or the config",
 			name, name, sub.Canonical(), name)
 	}
-	return s.eng.Substream(ctx, st, subArg(sub), true)
+	st, err = s.eng.Substream(ctx, f, subArg(sub), false)
+	switch {
+	case err == nil:
+		return st, st, nil
+	case f.IsFactory() && errors.Is(err, base.ErrNotFound):
+		return nil, f, nil
+	}
+	return nil, nil, err
+}
+
+// makeStream makes the stream of a first write that writeTarget found
+// missing: the plain stream name, or the substream sub of factory.
+func (s *Server) makeStream(ctx *fasthttp.RequestCtx, name base.StreamName, sub *path.Arg, factory *engine.Stream) (*engine.Stream, error) {
+	if sub == nil {
+		return s.eng.CreateEventStream(ctx, name)
+	}
+	return s.eng.Substream(ctx, factory, subArg(sub), true)
 }
 
 // readStream returns the stream a read of name (with sub) reads: as
-// writeStream, but nothing is created, so a substream never written to is
+// writeTarget, but a stream not made yet is an error, so a substream never written to is
 // a 404 like a stream never written to.
 func (s *Server) readStream(ctx *fasthttp.RequestCtx, name base.StreamName, sub *path.Arg) (*engine.Stream, error) {
 	st, err := s.eng.Stream(name)
