@@ -152,11 +152,12 @@ func (r *Reader) assemble(rec arrow.RecordBatch, a, b, firstID int64, g group) (
 		case c == 0:
 			cols[c] = r.ids(firstID, n)
 			made = append(made, cols[c])
-		case r.made(g, c) && g.allNull[c]:
-			cols[c] = array.MakeArrayOfNull(r.mem, f.Type, int(n))
-			made = append(made, cols[c])
 		case r.made(g, c):
-			cols[c] = r.repeat(g.constant[c], n)
+			if g.allNull[c] {
+				cols[c] = array.MakeArrayOfNull(r.mem, f.Type, int(n))
+			} else {
+				cols[c] = r.repeat(g.constant[c], n)
+			}
 			made = append(made, cols[c])
 		default:
 			if next >= int(sl.NumCols()) {
