@@ -390,30 +390,23 @@ type typedEvents struct {
 // definition, or returns nil when none has. Errors name the event when
 // there are several.
 func (e *Engine) buildTypedEvents(st *Stream, evs []Event) (*typedEvents, error) {
-	ts := st.typeSet()
-	if ts == nil {
-		return nil, nil
-	}
 	var t *typedEvents
-	for i := range evs {
-		et := ts.byName[evs[i].Type]
-		if et == nil {
-			continue
-		}
+	err := eachTyped(st, evs, func(i int, et *eventType) error {
 		rec, err := et.buildTyped(evs[i].ContentType, evs[i].Data, e.mem)
 		if err != nil {
-			if t != nil {
-				t.release()
-			}
-			if len(evs) > 1 {
-				return nil, fmt.Errorf("event %d: %w", i, err)
-			}
-			return nil, err
+			return err
 		}
 		if t == nil {
 			t = &typedEvents{rows: make([]arrow.RecordBatch, len(evs)), types: make([]*eventType, len(evs))}
 		}
 		t.rows[i], t.types[i] = rec, et
+		return nil
+	})
+	if err != nil {
+		if t != nil {
+			t.release()
+		}
+		return nil, err
 	}
 	return t, nil
 }

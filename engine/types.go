@@ -319,6 +319,16 @@ func (t *eventType) validate(contentType string, data []byte) (any, error) {
 // JSON for its type, with the same message as the append's. An event with
 // no Type has its content type as its type, as in AppendEvents.
 func (st *Stream) CheckEvents(evs []Event) error {
+	return eachTyped(st, evs, func(i int, et *eventType) error {
+		_, err := et.validate(evs[i].ContentType, evs[i].Data)
+		return err
+	})
+}
+
+// eachTyped calls fn for each event of evs whose type (its content type
+// when it has none) has a definition in st, and returns fn's first error,
+// naming the event when there are several.
+func eachTyped(st *Stream, evs []Event, fn func(i int, et *eventType) error) error {
 	ts := st.typeSet()
 	if ts == nil {
 		return nil
@@ -332,7 +342,7 @@ func (st *Stream) CheckEvents(evs []Event) error {
 		if et == nil {
 			continue
 		}
-		if _, err := et.validate(evs[i].ContentType, evs[i].Data); err != nil {
+		if err := fn(i, et); err != nil {
 			if len(evs) > 1 {
 				return fmt.Errorf("event %d: %w", i, err)
 			}
