@@ -6,11 +6,23 @@
 // # Files
 //
 // The log is a sequence of files "{Dir}/{number:020d}.wal", numbered from 1
-// upwards. Open never appends to an existing file: it starts a new file
+// upwards. Open never appends to an existing log file: it starts a new file
 // numbered after the highest existing one, so a file that may end in a torn
 // write is never written again. A file is rotated once it reaches
-// Options.FileSize; rotation fsyncs the old file, creates the new one and
-// fsyncs the directory before any record goes into the new file.
+// Options.FileSize; rotation cuts the old file at its last record, syncs
+// it, makes the new one and fsyncs the directory before any record goes
+// into the new file.
+//
+// Syncs are fdatasync(2), and the writer arranges for its writes to
+// overwrite blocks already on disk, which such a sync commits without the
+// journal (free.go has the measurements): RemoveBefore keeps up to two
+// retired files as free files "{number:020d}.wal.free", which the next
+// rotations rename into new log files and overwrite from the start; and in
+// a new file the writer keeps 1 MiB of zeros written ahead of its records
+// (Sync mode, rounds of small records). A log file can therefore hold, past
+// its last record, zeros or the records of the file it was before: Replay
+// takes either for the file's end. Close cuts the active file at its last
+// record.
 //
 // # Record format
 //
@@ -43,7 +55,7 @@
 // A *Log is safe for concurrent use. Append copies the framed record into a
 // pending buffer under Log.mu and signals the single writer goroutine, which
 // swaps the pending buffer for a spare one (double buffering, so Append does
-// not allocate in steady state), writes it, fsyncs once for the whole round
+// not allocate in steady state), writes it, syncs once for the whole round
 // (Sync mode), advances the durable position and wakes every waiter at once
 // by closing the round's channel. Appends made while a round is being written
 // and synced go out in the next round (group commit, as pebble's

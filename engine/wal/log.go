@@ -2,9 +2,7 @@ package wal
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"runtime/pprof"
 	"sync"
 	"time"
@@ -24,9 +22,9 @@ type segment struct {
 }
 
 // Log is an append-only log of records in numbered files
-// "{Dir}/{File:020d}.wal". Open never appends to an existing file: it starts
-// a new file numbered after the highest existing one. Safe for concurrent
-// use.
+// "{Dir}/{File:020d}.wal". Open never appends to an existing log file: it
+// starts a new file numbered after the highest existing one. Safe for
+// concurrent use.
 type Log struct {
 	opts  Options
 	work  chan struct{} // capacity 1: "there is something to do"
@@ -58,10 +56,16 @@ type Log struct {
 
 	rmMu sync.Mutex // serialises RemoveBefore
 
+	freeMu sync.Mutex
+	free   []uint64 // guarded by freeMu: old numbers of the free files (free.go)
+
 	// The fields below are owned by the writer goroutine (and by Open
 	// before it starts).
 	f        vfs.File
 	fFile    uint64
+	fPos     int64  // write offset in f
+	fEnd     int64  // bytes of f already written: zeros, or a free file's old bytes
+	zeros    []byte // zeroChunk zero bytes, made on first use
 	unsynced bool
 	gatherer gatherer
 }
@@ -84,9 +88,9 @@ func Open(opts Options) (*Log, error) {
 	if len(nums) > 0 {
 		next = nums[len(nums)-1] + 1
 	}
-	f, err := createFile(opts, next)
+	free, err := listFree(opts.FS, opts.Dir)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("wal: cannot list %s: %w", opts.Dir, err)
 	}
 	l := &Log{
 		opts:       opts,
@@ -97,9 +101,12 @@ func Open(opts Options) (*Log, error) {
 		durable:    Pos{File: next},
 		waitCh:     make(chan struct{}),
 		writerFile: next,
-		f:          f,
-		fFile:      next,
+		free:       free,
 	}
+	if l.f, l.fEnd, err = l.newFile(next); err != nil {
+		return nil, err
+	}
+	l.fFile = next
 	l.wg.Add(1)
 	go func() {
 		defer l.wg.Done()
@@ -111,20 +118,6 @@ func Open(opts Options) (*Log, error) {
 	opts.Logger.Info("wal: opened", "dir", opts.Dir, "file", next, "mode", opts.Mode.String(),
 		"took", time.Since(start))
 	return l, nil
-}
-
-// createFile creates log file n and fsyncs the directory so that the file
-// survives a crash.
-func createFile(opts Options, n uint64) (vfs.File, error) {
-	path := filePath(opts.Dir, n)
-	f, err := opts.FS.Create(path)
-	if err != nil {
-		return nil, fmt.Errorf("wal: cannot create %s: %w", path, err)
-	}
-	if err := opts.FS.SyncDir(opts.Dir); err != nil {
-		return nil, errors.Join(fmt.Errorf("wal: cannot sync directory %s: %w", opts.Dir, err), f.Close())
-	}
-	return f, nil
 }
 
 // Append copies rec (framed) into the pending buffer and returns the
@@ -232,8 +225,10 @@ func (l *Log) ActiveFile() uint64 {
 	return l.file
 }
 
-// RemoveBefore deletes every log file numbered below file and fsyncs Dir. It
-// never deletes the active file, nor a file the writer has not finished.
+// RemoveBefore deletes every log file numbered below file and fsyncs Dir,
+// keeping up to maxFree of them as free files for the writer to reuse
+// (free.go). It never deletes the active file, nor a file the writer has
+// not finished.
 // The engine calls it once everything in those files is covered by
 // committed segment manifests.
 func (l *Log) RemoveBefore(file uint64) error {
@@ -251,9 +246,8 @@ func (l *Log) RemoveBefore(file uint64) error {
 		if n >= limit {
 			break
 		}
-		path := filePath(l.opts.Dir, n)
-		if err := l.opts.FS.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("wal: cannot remove %s: %w", path, err)
+		if err := l.release(n); err != nil {
+			return err
 		}
 		removed++
 	}

@@ -3,6 +3,8 @@ package wal
 import (
 	"errors"
 	"time"
+
+	"github.com/ducktail/ducktail/storage/vfs"
 )
 
 // maxKeptBuffer is the capacity above which a mostly empty buffer is
@@ -50,6 +52,13 @@ func (l *Log) round() (stop bool) {
 	var err error
 	if !failed {
 		err = l.writeSegments(buf, segs)
+		if err == nil {
+			if closing {
+				err = l.trimFile()
+			} else {
+				err = l.zeroAhead(len(buf))
+			}
+		}
 		if err == nil && (l.opts.Mode == Sync || closing) {
 			err = l.syncFile()
 		}
@@ -90,7 +99,9 @@ func (l *Log) writeSegments(buf []byte, segs []segment) error {
 		if s.end == start {
 			continue
 		}
-		if _, err := l.f.Write(buf[start:s.end]); err != nil {
+		k, err := l.f.Write(buf[start:s.end])
+		l.fPos += int64(k)
+		if err != nil {
 			return failure("write", err)
 		}
 		l.unsynced = true
@@ -99,9 +110,12 @@ func (l *Log) writeSegments(buf []byte, segs []segment) error {
 	return nil
 }
 
-// rotate fsyncs and closes the open file, then creates file n and fsyncs
-// the directory.
+// rotate trims, syncs and closes the open file, then makes file n
+// (newFile).
 func (l *Log) rotate(n uint64) error {
+	if err := l.trimFile(); err != nil {
+		return err
+	}
 	if err := l.syncFile(); err != nil {
 		return err
 	}
@@ -109,11 +123,11 @@ func (l *Log) rotate(n uint64) error {
 		return failure("close", err)
 	}
 	l.f = nil
-	f, err := createFile(l.opts, n)
+	f, end, err := l.newFile(n)
 	if err != nil {
 		return failure("rotation", err)
 	}
-	l.f, l.fFile = f, n
+	l.f, l.fFile, l.fPos, l.fEnd = f, n, 0, end
 	l.smu.Lock()
 	l.writerFile = n
 	l.smu.Unlock()
@@ -121,14 +135,14 @@ func (l *Log) rotate(n uint64) error {
 	return nil
 }
 
-// syncFile fsyncs the open file if anything was written since the last
-// fsync, and observes the latency.
+// syncFile fdatasyncs the open file if anything was written since the last
+// sync, and observes the latency.
 func (l *Log) syncFile() error {
 	if !l.unsynced || l.f == nil {
 		return nil
 	}
 	start := time.Now()
-	err := l.f.Sync()
+	err := vfs.SyncData(l.f)
 	took := time.Since(start)
 	l.gatherer.synced(took)
 	if l.opts.SyncLatency != nil {

@@ -13,11 +13,13 @@ import (
 	"sort"
 )
 
-// File is an open file. Writes are not durable until Sync returns nil.
+// File is an open file. Writes are not durable until Sync (or SyncData)
+// returns nil.
 type File interface {
 	io.Reader
 	io.ReaderAt
 	io.Writer
+	io.WriterAt
 	io.Seeker
 	io.Closer
 	Sync() error
