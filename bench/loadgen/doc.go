@@ -29,6 +29,15 @@
 //
 //	loadgen -url http://127.0.0.1:8080/ingest/TOKEN -c 16 -d 10s -n 1000000 -body 100KiB
 //
+// With -baseline URL it loads two servers in turn: after a warm-up of
+// each, -slices slices of -d/-slices, the baseline then the target, so
+// that both see the same good and bad moments of a shared machine (whose
+// speed was seen to drift by half within a minute: back-to-back runs of
+// 10 s compared the drift as much as the servers). It prints the
+// baseline's JSON line, then the target's, which adds the ratio of the
+// target's requests/s to the baseline's in each pair of slices and their
+// median.
+//
 // Concurrency: each connection is served by one goroutine with its own
 // request, response and latency buffer; results are merged after all of
 // them have stopped. The package has no package-level mutable state.

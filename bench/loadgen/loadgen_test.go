@@ -254,3 +254,68 @@ func TestJSONBodiesAndHeaders(t *testing.T) {
 		t.Fatal("a header without a colon was accepted")
 	}
 }
+
+// TestPaired: -baseline alternates the two URLs slice by slice; each gets
+// its own figures over all its slices, and the target's line carries one
+// ratio per pair of slices. A target that takes 5 ms a request against an
+// instant baseline must come out far below 1.
+func TestPaired(t *testing.T) {
+	var fastN, slowN atomic.Int64
+	fast := serve(t, func(ctx *fasthttp.RequestCtx) { fastN.Add(1) })
+	slow := serve(t, func(ctx *fasthttp.RequestCtx) {
+		slowN.Add(1)
+		time.Sleep(5 * time.Millisecond)
+	})
+	cfg := config{url: slow, baseline: fast, baselineLabel: "fast", label: "slow", slices: 4, conns: 2,
+		duration: 400 * time.Millisecond, maxRequests: 1e9, bodySize: 1 << 10, variants: 2,
+		contentType: "application/json", timeout: 10 * time.Second}
+	base, res, err := paired(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if base.Label != "fast" || res.Label != "slow" || base.Slices != 4 || res.Slices != 4 {
+		t.Fatalf("labels or slices: %+v / %+v", base, res)
+	}
+	if base.OK != fastN.Load() || res.OK != slowN.Load() || res.OK == 0 {
+		t.Fatalf("baseline answered %d (server saw %d), target %d (server saw %d)",
+			base.OK, fastN.Load(), res.OK, slowN.Load())
+	}
+	if len(res.SliceRatios) != 4 {
+		t.Fatalf("slice ratios %v, want 4", res.SliceRatios)
+	}
+	for _, r := range res.SliceRatios {
+		if r <= 0 || r >= 0.5 {
+			t.Fatalf("slice ratios %v: want each in (0, 0.5) for a 5 ms target against an instant baseline", res.SliceRatios)
+		}
+	}
+	if res.RatioMedian != median(res.SliceRatios) || len(base.SliceRatios) != 0 {
+		t.Fatalf("median %v of %v; baseline ratios %v", res.RatioMedian, res.SliceRatios, base.SliceRatios)
+	}
+	// Each side ran about half the slices' time, not the whole of it twice.
+	if base.Seconds < 0.3 || base.Seconds > 1 || res.Seconds < 0.3 || res.Seconds > 1 {
+		t.Fatalf("seconds: baseline %.2f, target %.2f, want about 0.4 each", base.Seconds, res.Seconds)
+	}
+
+	// run prints the baseline's JSON line, then the target's.
+	var out, errOut bytes.Buffer
+	code := run([]string{"-url", slow, "-baseline", fast, "-slices", "2", "-d", "200ms", "-c", "2", "-body", "1KiB",
+		"-content-type", "application/json"}, &out, &errOut)
+	if code != 0 {
+		t.Fatalf("run exited %d: %s", code, errOut.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("stdout has %d lines, want 2: %s", len(lines), out.String())
+	}
+	var first, second Result
+	if json.Unmarshal([]byte(lines[0]), &first) != nil || json.Unmarshal([]byte(lines[1]), &second) != nil {
+		t.Fatalf("stdout is not two JSON lines: %s", out.String())
+	}
+	if first.Label != "baseline" || len(second.SliceRatios) != 2 || !strings.Contains(errOut.String(), "slice by slice") {
+		t.Fatalf("lines: %+v / %+v; stderr %s", first, second, errOut.String())
+	}
+	if code := run([]string{"-url", slow, "-baseline", "http://192.0.2.1:80/", "-slices", "0"}, io.Discard, &errOut); code != 2 ||
+		!strings.Contains(errOut.String(), "-baseline:") || !strings.Contains(errOut.String(), "-slices:") {
+		t.Fatalf("bad -baseline and -slices: exit %d, %s", code, errOut.String())
+	}
+}

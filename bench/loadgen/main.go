@@ -32,6 +32,11 @@ type config struct {
 	headers     headerFlags
 	timeout     time.Duration
 	backoff     bool
+	// baseline, when set, is a second URL loaded in turn with url: the run
+	// alternates between them in slices (see paired).
+	baseline      string
+	baselineLabel string
+	slices        int
 }
 
 // headerFlags is a repeatable -H "Name: value".
@@ -60,6 +65,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintln(stderr, "loadgen:", err)
 		return 2
+	}
+	if cfg.baseline != "" {
+		base, res, err := paired(cfg)
+		if err != nil {
+			fmt.Fprintln(stderr, "loadgen:", err)
+			return 1
+		}
+		fmt.Fprintln(stdout, base.JSON())
+		fmt.Fprintln(stdout, res.JSON())
+		fmt.Fprintln(stderr, base.Human())
+		fmt.Fprintln(stderr, res.Human())
+		if res.OK == 0 || base.OK == 0 {
+			return 1
+		}
+		return 0
 	}
 	res, err := load(cfg)
 	if err != nil {
@@ -91,6 +111,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.parts, "parts", 0, "when > 0, send multipart/mixed bulk pushes of this many application/json events of -body bytes each (overrides -content-type)")
 	fs.Var(&c.headers, "H", `extra request header "Name: value" (repeatable), e.g. an Authorization`)
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Second, "per-request read and write timeout")
+	fs.StringVar(&c.baseline, "baseline", "", "a second URL (a no-op server, say) loaded in turn with -url: -slices slices of each, alternating, -d in all for each; prints the baseline's JSON line, then -url's with the slice-by-slice ratios")
+	fs.StringVar(&c.baselineLabel, "baseline-label", "baseline", "name of the -baseline run in the report")
+	fs.IntVar(&c.slices, "slices", 5, "with -baseline: how many slices of each URL")
 	fs.BoolVar(&c.backoff, "backoff", true, "on 429 and 503, wait as X-Retry-After-Ms asks (at most 1 s) before the connection's next request, as a well-behaved client does")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -106,6 +129,14 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	c.bodySize = n
 	if _, err := loopbackAddr(c.url); err != nil {
 		errs = append(errs, fmt.Errorf("-url: %w", err))
+	}
+	if c.baseline != "" {
+		if _, err := loopbackAddr(c.baseline); err != nil {
+			errs = append(errs, fmt.Errorf("-baseline: %w", err))
+		}
+		if c.slices < 1 || c.slices > 1000 {
+			errs = append(errs, fmt.Errorf("-slices: %d is not between 1 and 1000", c.slices))
+		}
 	}
 	if c.conns < 1 || c.conns > 4096 {
 		errs = append(errs, fmt.Errorf("-c: %d is not between 1 and 4096", c.conns))
@@ -179,21 +210,92 @@ func loopbackAddr(raw string) (string, error) {
 // load builds the bodies, runs the optional warm-up and then the measured
 // run, and returns the measured figures.
 func load(cfg config) (Result, error) {
-	addr, err := loopbackAddr(cfg.url)
+	bodies, err := makeBodies(&cfg)
 	if err != nil {
 		return Result{}, err
 	}
-	var bodies []body
+	hc, err := client(cfg, cfg.url)
+	if err != nil {
+		return Result{}, err
+	}
+	defer hc.CloseIdleConnections()
+	if cfg.warmup > 0 {
+		phase(hc, cfg, bodies, cfg.warmup, cfg.maxRequests)
+	}
+	ws, elapsed := phase(hc, cfg, bodies, cfg.duration, cfg.maxRequests)
+	return report(cfg, cfg.label, cfg.url, bodies, ws, elapsed), nil
+}
+
+// paired loads cfg.baseline and cfg.url in turn: after a warm-up of each,
+// cfg.slices slices of cfg.duration/cfg.slices, baseline then target, so
+// that the two share the machine's good and bad moments. On a shared
+// machine whose speed drifts by tens of percent within a minute, two
+// back-to-back runs of 10 s compare the drift as much as the servers.
+// It returns the baseline's and the target's figures over all their
+// slices; the target's carries the ratio of its requests/s to the
+// baseline's in each pair of slices, and their median.
+func paired(cfg config) (base, res Result, err error) {
+	bodies, err := makeBodies(&cfg)
+	if err != nil {
+		return base, res, err
+	}
+	bc, err := client(cfg, cfg.baseline)
+	if err != nil {
+		return base, res, err
+	}
+	defer bc.CloseIdleConnections()
+	tc, err := client(cfg, cfg.url)
+	if err != nil {
+		return base, res, err
+	}
+	defer tc.CloseIdleConnections()
+	bcfg := cfg
+	bcfg.url = cfg.baseline
+	if cfg.warmup > 0 {
+		phase(bc, bcfg, bodies, cfg.warmup, cfg.maxRequests)
+		phase(tc, cfg, bodies, cfg.warmup, cfg.maxRequests)
+	}
+	slice := cfg.duration / time.Duration(cfg.slices)
+	perSlice := max(cfg.maxRequests/int64(cfg.slices), 1)
+	var bws, tws []*workerStats
+	var belapsed, telapsed time.Duration
+	ratios := make([]float64, 0, cfg.slices)
+	for range cfg.slices {
+		b, be := phase(bc, bcfg, bodies, slice, perSlice)
+		t, te := phase(tc, cfg, bodies, slice, perSlice)
+		bws, tws = append(bws, b...), append(tws, t...)
+		belapsed += be
+		telapsed += te
+		br := merge(b, be).ReqPerS
+		if br > 0 {
+			ratios = append(ratios, merge(t, te).ReqPerS/br)
+		}
+	}
+	base = report(bcfg, cfg.baselineLabel, cfg.baseline, bodies, bws, belapsed)
+	res = report(cfg, cfg.label, cfg.url, bodies, tws, telapsed)
+	base.Slices, res.Slices = cfg.slices, cfg.slices
+	res.SliceRatios = ratios
+	res.RatioMedian = median(ratios)
+	return base, res, nil
+}
+
+// makeBodies builds cfg's request bodies; multipart bodies set
+// cfg.contentType.
+func makeBodies(cfg *config) ([]body, error) {
 	if cfg.parts > 0 {
 		cfg.contentType = multipartContentType
-		bodies, err = multipartBodies(cfg.bodySize, cfg.parts, cfg.variants)
-	} else {
-		bodies, err = buildBodies(cfg.bodySize, cfg.variants, cfg.contentType)
+		return multipartBodies(cfg.bodySize, cfg.parts, cfg.variants)
 	}
+	return buildBodies(cfg.bodySize, cfg.variants, cfg.contentType)
+}
+
+// client returns a HostClient of cfg.conns connections to raw's host.
+func client(cfg config, raw string) (*fasthttp.HostClient, error) {
+	addr, err := loopbackAddr(raw)
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
-	hc := &fasthttp.HostClient{
+	return &fasthttp.HostClient{
 		Addr:                          addr,
 		Name:                          "ducktail-loadgen",
 		MaxConns:                      cfg.conns,
@@ -206,16 +308,15 @@ func load(cfg config) (Result, error) {
 		NoDefaultUserAgentHeader:      true,
 		ReadBufferSize:                16 << 10,
 		WriteBufferSize:               64 << 10,
-	}
-	defer hc.CloseIdleConnections()
-	if cfg.warmup > 0 {
-		phase(hc, cfg, bodies, cfg.warmup, cfg.maxRequests)
-	}
-	ws, elapsed := phase(hc, cfg, bodies, cfg.duration, cfg.maxRequests)
+	}, nil
+}
+
+// report merges the workers' figures of one URL into its Result.
+func report(cfg config, label, url string, bodies []body, ws []*workerStats, elapsed time.Duration) Result {
 	res := merge(ws, elapsed)
-	res.Label, res.URL, res.Conns = cfg.label, redact(cfg.url), cfg.conns
+	res.Label, res.URL, res.Conns = label, redact(url), cfg.conns
 	res.BodyBytes, res.RowsPerBody = len(bodies[0].data), bodies[0].rows
-	return res, nil
+	return res
 }
 
 // redact hides the token of an /ingest/{token} URL in reports.

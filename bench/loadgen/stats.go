@@ -56,6 +56,27 @@ type Result struct {
 	// BackoffS is the time connections spent waiting as 429 and 503
 	// answers asked, summed over connections.
 	BackoffS float64 `json:"backoff_s"`
+	// Slices is the number of slices of a -baseline run. On the target's
+	// line, SliceRatios are its requests/s over the baseline's in each
+	// pair of adjacent slices, and RatioMedian their median.
+	Slices      int       `json:"slices,omitempty"`
+	SliceRatios []float64 `json:"slice_ratios,omitempty"`
+	RatioMedian float64   `json:"ratio_median,omitempty"`
+}
+
+// median returns the median of xs (the mean of the middle two for an even
+// count), 0 for none.
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
 }
 
 // merge sums the workers' figures over elapsed into a Result. MB/s counts
@@ -112,6 +133,10 @@ func (r Result) Human() string {
 	if r.BackoffS > 0 {
 		errs += fmt.Sprintf(", %.1f conn-s backing off", r.BackoffS)
 	}
-	return fmt.Sprintf("%s: %d conns, %d B bodies: %.0f req/s, %.1f MB/s, %.0f rows/s, p50 %.2f ms, p99 %.2f ms, max %.2f ms, %d/%d ok, %s (%.1f s)",
+	line := fmt.Sprintf("%s: %d conns, %d B bodies: %.0f req/s, %.1f MB/s, %.0f rows/s, p50 %.2f ms, p99 %.2f ms, max %.2f ms, %d/%d ok, %s (%.1f s)",
 		label, r.Conns, r.BodyBytes, r.ReqPerS, r.MBPerS, r.RowsPerS, r.P50Ms, r.P99Ms, r.MaxMs, r.OK, r.Requests, errs, r.Seconds)
+	if len(r.SliceRatios) > 0 {
+		line += fmt.Sprintf("; vs baseline, slice by slice: %.3g (median %.3g)", r.SliceRatios, r.RatioMedian)
+	}
+	return line
 }

@@ -55,6 +55,9 @@ func (g *gatherer) plan() (records int, wait time.Duration) {
 
 // gather waits, in Sync mode, until the pending records reach the recent
 // peak or the planned wait is over (t is the writer's timer, stopped).
+// While it waits, appenders wake it only when their record makes the
+// count (Log.wakeAt): waking it for every record, to count and sleep
+// again, cost more CPU than the records themselves.
 func (l *Log) gather(t *time.Timer) {
 	if l.opts.Mode != Sync {
 		return
@@ -64,12 +67,21 @@ func (l *Log) gather(t *time.Timer) {
 		return
 	}
 	deadline := time.Now().Add(wait)
-	for {
-		l.mu.Lock()
-		n, closing := l.records, l.closing
+	l.mu.Lock()
+	if l.records >= want || l.closing {
 		l.mu.Unlock()
+		return
+	}
+	l.wakeAt = want
+	l.mu.Unlock()
+	defer func() {
+		l.mu.Lock()
+		l.wakeAt = 0
+		l.mu.Unlock()
+	}()
+	for {
 		left := time.Until(deadline)
-		if n >= want || closing || left <= 0 {
+		if left <= 0 {
 			return
 		}
 		t.Reset(left)
@@ -77,6 +89,12 @@ func (l *Log) gather(t *time.Timer) {
 		case <-l.work:
 			t.Stop()
 		case <-t.C:
+			return
+		}
+		l.mu.Lock()
+		n, closing := l.records, l.closing
+		l.mu.Unlock()
+		if n >= want || closing {
 			return
 		}
 	}

@@ -42,6 +42,7 @@ type Log struct {
 	appended  Pos    // position just past the last appended record
 	unwritten int64  // bytes appended and not yet written (and synced in Sync mode)
 	records   int    // records in pending
+	wakeAt    int    // while the writer gathers: wake it only once records reach this (gather.go)
 	err       error  // sticky failure
 	closing   bool
 	closeErr  error // set by the writer before it exits
@@ -174,10 +175,13 @@ func (l *Log) AppendParts(parts ...[]byte) (Pos, error) {
 	l.records++
 	pos := Pos{File: l.file, Offset: l.off}
 	l.appended = pos
+	wake := l.wakeAt == 0 || l.records >= l.wakeAt
 	l.mu.Unlock()
-	select {
-	case l.work <- struct{}{}:
-	default:
+	if wake {
+		select {
+		case l.work <- struct{}{}:
+		default:
+		}
 	}
 	return pos, nil
 }
