@@ -2,8 +2,9 @@
 # bench/run.sh: the benchmarks of `make bench` (SPEC 7), in one run, as ratios
 # against baselines measured in the same run on the same machine:
 #   (a) HTTP ingest: bench/loadgen posts ~100 KiB Arrow IPC bodies over 16
-#       connections for ~10 s to bench/noop (the HTTP layer's own limit), then
-#       to ducktail with durability sync, then with durability buffered;
+#       connections, ~10 s in all to each, to bench/noop (the HTTP layer's
+#       own limit) and to ducktail with durability sync, then to noop and
+#       ducktail with durability buffered;
 #   (b) Parquet flush: storage/segment BenchmarkWrite (segment.Write against
 #       a raw pqarrow write of the same rows);
 #   (c) ingest allocations: server BenchmarkIngestAlloc at 10 and 100 KiB
@@ -21,8 +22,15 @@
 # It prints one markdown table and writes it, with the raw numbers, to
 # bench/results/latest.md. Everything it starts is stopped on exit.
 #
-# Knobs (environment): BENCH_DURATION (10s), BENCH_CONNS (16), BENCH_BODY
-# (100KiB), BENCH_WARMUP (3s), GO (go); BENCH selects the parts, a comma
+# The HTTP rate benchmarks (a), (e) and (f) run the no-op baseline and
+# ducktail side by side and load them in turn, BENCH_SLICES (5) slices of
+# each (loadgen -baseline): this machine's speed drifts by tens of percent
+# within a minute, and back-to-back runs compared the drift as much as the
+# servers. Their ratio is the median of the slice-by-slice ratios, shown
+# with the lowest and highest.
+#
+# Knobs (environment): BENCH_DURATION (10s per server), BENCH_CONNS (16),
+# BENCH_BODY (100KiB), BENCH_WARMUP (3s), BENCH_SLICES (5), GO (go); BENCH selects the parts, a comma
 # list of ingest (a), go (b, c, d), events (e), bulk (f), range (g) and
 # fanout (h), default all; BENCH_BULK_PARTS (100), BENCH_BULK_PART (100B),
 # BENCH_RANGE_DURATION (5s per stream and form), BENCH_RANGE_DATA (a data
@@ -38,6 +46,7 @@ DURATION=${BENCH_DURATION:-10s}
 CONNS=${BENCH_CONNS:-16}
 BODY=${BENCH_BODY:-100KiB}
 WARMUP=${BENCH_WARMUP:-3s}
+SLICES=${BENCH_SLICES:-5}
 OUT=bench/results/latest.md
 BENCH=${BENCH:-ingest,go,events,bulk,range,fanout}
 # want PART: whether BENCH selects PART.
@@ -108,12 +117,19 @@ stop() {
 	pids=("${keep[@]+"${keep[@]}"}")
 }
 
-# loadgen LABEL URL writes loadgen's JSON line to $work/LABEL.json and its
-# human line to $work/human.txt and stderr.
-loadgen() {
-	"$work/loadgen" -label "$1" -url "$2" -c "$CONNS" -d "$DURATION" -warmup "$WARMUP" \
-		-n 10000000 -body "$BODY" >"$work/$1.json" 2>"$work/$1.human" || true
-	cat "$work/$1.human" | tee -a "$work/human.txt" >&2
+# pairgen LABEL URL BASELABEL BASEURL [loadgen flags...] loads BASEURL and
+# URL in alternating slices; it writes the baseline's JSON line to
+# $work/BASELABEL.json, the target's to $work/LABEL.json, and the human
+# lines to $work/human.txt and stderr.
+pairgen() {
+	local label=$1 url=$2 blabel=$3 burl=$4
+	shift 4
+	"$work/loadgen" -label "$label" -url "$url" -baseline-label "$blabel" -baseline "$burl" \
+		-slices "$SLICES" -d "$DURATION" -warmup "$WARMUP" -n 100000000 "$@" \
+		>"$work/$label.pair" 2>"$work/$label.human" || true
+	sed -n 1p "$work/$label.pair" >"$work/$blabel.json"
+	sed -n 2p "$work/$label.pair" >"$work/$label.json"
+	cat "$work/$label.human" | tee -a "$work/human.txt" >&2
 }
 
 # jnum JSON KEY extracts a number from a flat JSON line.
@@ -127,9 +143,10 @@ jerr() {
 	awk -v e="${e:-none}" -v b="${b:-0}" 'BEGIN { if (b + 0 > 0) printf "%s (%.1f conn-s backoff)\n", e, b; else print e }'
 }
 
-# ducktail_run LABEL DURABILITY runs loadgen against a fresh ducktail.
-ducktail_run() {
-	local label=$1 durability=$2 dir="$work/data-$2"
+# ducktail_ingest DURABILITY starts a fresh ducktail with the demo topic and
+# sets $tok to its ingest token (and $addr, $pid as start does).
+ducktail_ingest() {
+	local durability=$1 dir="$work/data-$1"
 	mkdir -p "$dir"
 	cat >"$work/ducktail-$durability.yaml" <<YAML
 durability: $durability
@@ -143,25 +160,24 @@ streams:
 YAML
 	start "ducktail-$durability" env DUCKTAIL_ADMIN_KEY=bench-admin-key ./bin/ducktail serve \
 		--config "$work/ducktail-$durability.yaml" --data "$dir" --listen 127.0.0.1:0 --log-level warn
-	local tok
 	tok=$(sed -n 's/^ingest token for demo\/events[^:]*: \([0-9a-f]\{64\}\)$/\1/p' "$work/ducktail-$durability.out" | head -n 1)
 	[ -n "$tok" ] || die "no ingest token in ducktail's output"
-	loadgen "$label" "http://$addr/ingest/$tok"
-	stop "$pid"
 }
 
 # ---------------------------------------------------------------- (a) HTTP ingest
 noop= sync= buffered=
 if want ingest; then
-	say "(a) noop baseline: $CONNS conns, $BODY bodies, $DURATION"
 	start noop "$work/noop" -listen 127.0.0.1:0
-	loadgen noop "http://$addr/ingest/noop"
-	stop "$pid"
-	say "(a) ducktail, durability sync"
-	ducktail_run ducktail-sync sync
-	say "(a) ducktail, durability buffered"
-	ducktail_run ducktail-buffered buffered
-	noop=$(cat "$work/noop.json")
+	noop_addr=$addr noop_pid=$pid
+	for durability in sync buffered; do
+		say "(a) ducktail, durability $durability, against noop: $CONNS conns, $BODY bodies, $SLICES slices of each"
+		ducktail_ingest "$durability"
+		pairgen "ducktail-$durability" "http://$addr/ingest/$tok" "noop-$durability" "http://$noop_addr/ingest/noop" \
+			-c "$CONNS" -body "$BODY"
+		stop "$pid"
+	done
+	stop "$noop_pid"
+	noop=$(cat "$work/noop-sync.json")
 	sync=$(cat "$work/ducktail-sync.json")
 	buffered=$(cat "$work/ducktail-buffered.json")
 fi
@@ -169,25 +185,18 @@ fi
 # ---------------------------------------------------------------- (e) Pipet single events
 EV_CONNS=${BENCH_EVENT_CONNS:-32}
 EV_BODY=${BENCH_EVENT_BODY:-200B}
-loadgen_ev() { # LABEL URL [loadgen flags...]: single JSON events
-	local label=$1 url=$2
-	shift 2
-	"$work/loadgen" -label "$label" -url "$url" -c "$EV_CONNS" -d "$DURATION" -warmup "$WARMUP" \
-		-n 10000000 -body "$EV_BODY" -content-type application/json "$@" >"$work/$label.json" 2>"$work/$label.human" || true
-	cat "$work/$label.human" | tee -a "$work/human.txt" >&2
-}
 noop_ev= duck_ev=
 if want events; then
-	say "(e) noop baseline: single JSON events, $EV_CONNS conns, $EV_BODY bodies"
+	say "(e) single JSON events (POST /user/bench), durability sync, against noop: $EV_CONNS conns, $EV_BODY bodies"
 	start noop-ev "$work/noop" -listen 127.0.0.1:0
-	loadgen_ev noop-events "http://$addr/user/bench"
-	stop "$pid"
-	say "(e) ducktail: single JSON events (POST /user/bench), durability sync"
+	noop_addr=$addr noop_pid=$pid
 	mkdir -p "$work/data-events"
 	start ducktail-events env DUCKTAIL_ADMIN_KEY=bench-admin-key ./bin/ducktail serve \
 		--data "$work/data-events" --listen 127.0.0.1:0 --log-level warn
-	loadgen_ev ducktail-events "http://$addr/user/bench" -H "Authorization: Bearer bench-admin-key"
+	pairgen ducktail-events "http://$addr/user/bench" noop-events "http://$noop_addr/user/bench" \
+		-c "$EV_CONNS" -body "$EV_BODY" -content-type application/json -H "Authorization: Bearer bench-admin-key"
 	stop "$pid"
+	stop "$noop_pid"
 	noop_ev=$(cat "$work/noop-events.json")
 	duck_ev=$(cat "$work/ducktail-events.json")
 fi
@@ -197,17 +206,16 @@ BULK_PARTS=${BENCH_BULK_PARTS:-100}
 BULK_PART=${BENCH_BULK_PART:-100B}
 noop_bulk= duck_bulk=
 if want bulk; then
-	say "(f) noop baseline: multipart/mixed bodies of $BULK_PARTS × $BULK_PART JSON events, $EV_CONNS conns"
+	say "(f) bulk pushes (POST /user/bulk, multipart/mixed of $BULK_PARTS × $BULK_PART JSON events), durability sync, against noop: $EV_CONNS conns"
 	start noop-bulk "$work/noop" -listen 127.0.0.1:0
-	EV_BODY=$BULK_PART loadgen_ev noop-bulk "http://$addr/user/bulk" -parts "$BULK_PARTS"
-	stop "$pid"
-	say "(f) ducktail: bulk pushes (POST /user/bulk, multipart/mixed), durability sync"
+	noop_addr=$addr noop_pid=$pid
 	mkdir -p "$work/data-bulk"
 	start ducktail-bulk env DUCKTAIL_ADMIN_KEY=bench-admin-key ./bin/ducktail serve \
 		--data "$work/data-bulk" --listen 127.0.0.1:0 --log-level warn
-	EV_BODY=$BULK_PART loadgen_ev ducktail-bulk "http://$addr/user/bulk" -parts "$BULK_PARTS" \
-		-H "Authorization: Bearer bench-admin-key"
+	pairgen ducktail-bulk "http://$addr/user/bulk" noop-bulk "http://$noop_addr/user/bulk" \
+		-c "$EV_CONNS" -body "$BULK_PART" -parts "$BULK_PARTS" -H "Authorization: Bearer bench-admin-key"
 	stop "$pid"
+	stop "$noop_pid"
 	noop_bulk=$(cat "$work/noop-bulk.json")
 	duck_bulk=$(cat "$work/ducktail-bulk.json")
 fi
@@ -301,12 +309,26 @@ bfield() {
 }
 
 # ---------------------------------------------------------------- table
+# pratio JSON prints a paired run's ratio: the median of its slice-by-slice
+# ratios and, in brackets, the lowest and the highest; n/a without them.
+pratio() {
+	local r
+	r=$(sed -n 's/.*"slice_ratios":\[\([^]]*\)\].*/\1/p' <<<"$1")
+	awk -v r="$r" -v m="$(jnum "$1" ratio_median)" 'BEGIN {
+		n = split(r, x, ",")
+		if (n == 0 || m == "") { print "n/a"; exit }
+		lo = x[1] + 0; hi = lo
+		for (i = 2; i <= n; i++) { if (x[i] + 0 < lo) lo = x[i] + 0; if (x[i] + 0 > hi) hi = x[i] + 0 }
+		printf "%.3g (%.3g–%.3g)\n", m, lo, hi
+	}'
+}
 # ratio A B prints A/B to 3 significant digits, or n/a.
 ratio() { awk -v a="${1:-}" -v b="${2:-}" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.3g\n", a / b }'; }
 or_na() { echo "${1:-n/a}"; }
 fmt1() { awk -v a="${1:-}" 'BEGIN { if (a == "") print "n/a"; else printf "%.1f\n", a }'; }
 
 n_mb=$(jnum "$noop" mb_per_s)
+nb_mb=$(jnum "$(cat "$work/noop-buffered.json" 2>/dev/null)" mb_per_s)
 s_mb=$(jnum "$sync" mb_per_s)
 b_mb=$(jnum "$buffered" mb_per_s)
 seg_mb=$(bfield "$work/segment.txt" BenchmarkWrite/segment MB/s)
@@ -324,8 +346,8 @@ table=$(
 	echo "| metric | ducktail | baseline | ratio | target |"
 	echo "|---|---|---|---|---|"
 	if want ingest; then
-		echo "| ingest MB/s, sync ($CONNS conns, $BODY, vs noop) | $(fmt1 "$s_mb") | $(fmt1 "$n_mb") | $(ratio "$s_mb" "$n_mb") | ≥ 0.7 |"
-		echo "| ingest MB/s, buffered (vs noop) | $(fmt1 "$b_mb") | $(fmt1 "$n_mb") | $(ratio "$b_mb" "$n_mb") | — |"
+		echo "| ingest MB/s, sync ($CONNS conns, $BODY, vs noop) | $(fmt1 "$s_mb") | $(fmt1 "$n_mb") | $(pratio "$sync") | ≥ 0.7 |"
+		echo "| ingest MB/s, buffered (vs noop) | $(fmt1 "$b_mb") | $(fmt1 "$nb_mb") | $(pratio "$buffered") | — |"
 		echo "| ingest p50 ms, sync / buffered (vs noop) | $(or_na "$(jnum "$sync" p50_ms)") / $(or_na "$(jnum "$buffered" p50_ms)") | $(or_na "$(jnum "$noop" p50_ms)") | $(ratio "$(jnum "$sync" p50_ms)" "$(jnum "$noop" p50_ms)") / $(ratio "$(jnum "$buffered" p50_ms)" "$(jnum "$noop" p50_ms)") | — |"
 		echo "| ingest p99 ms, sync / buffered (vs noop) | $(or_na "$(jnum "$sync" p99_ms)") / $(or_na "$(jnum "$buffered" p99_ms)") | $(or_na "$(jnum "$noop" p99_ms)") | $(ratio "$(jnum "$sync" p99_ms)" "$(jnum "$noop" p99_ms)") / $(ratio "$(jnum "$buffered" p99_ms)" "$(jnum "$noop" p99_ms)") | — |"
 		echo "| ingest errors, sync / buffered / noop | $(jerr "$sync") / $(jerr "$buffered") | $(jerr "$noop") | — | none |"
@@ -338,13 +360,13 @@ table=$(
 		echo "| WAL append+fsync MB/s, 100 KiB, 16 writers | $(or_na "$wal16") | — | — | — |"
 	fi
 	if want events; then
-		echo "| single JSON events/s, sync acks ($EV_CONNS conns, $EV_BODY, vs noop) | $(fmt1 "$(jnum "$duck_ev" req_per_s)") | $(fmt1 "$(jnum "$noop_ev" req_per_s)") | $(ratio "$(jnum "$duck_ev" req_per_s)" "$(jnum "$noop_ev" req_per_s)") | ≥ 0.4 |"
+		echo "| single JSON events/s, sync acks ($EV_CONNS conns, $EV_BODY, vs noop) | $(fmt1 "$(jnum "$duck_ev" req_per_s)") | $(fmt1 "$(jnum "$noop_ev" req_per_s)") | $(pratio "$duck_ev") | ≥ 0.4 |"
 		echo "| single events p50 / p99 ms (vs noop) | $(or_na "$(jnum "$duck_ev" p50_ms)") / $(or_na "$(jnum "$duck_ev" p99_ms)") | $(or_na "$(jnum "$noop_ev" p50_ms)") / $(or_na "$(jnum "$noop_ev" p99_ms)") | $(ratio "$(jnum "$duck_ev" p50_ms)" "$(jnum "$noop_ev" p50_ms)") / $(ratio "$(jnum "$duck_ev" p99_ms)" "$(jnum "$noop_ev" p99_ms)") | — |"
 		echo "| single events errors (ducktail / noop) | $(jerr "$duck_ev") | $(jerr "$noop_ev") | — | none |"
 	fi
 	if want bulk; then
-		echo "| bulk events/s, multipart $BULK_PARTS × $BULK_PART, sync acks ($EV_CONNS conns, vs noop) | $(fmt1 "$(jnum "$duck_bulk" rows_per_s)") | $(fmt1 "$(jnum "$noop_bulk" rows_per_s)") | $(ratio "$(jnum "$duck_bulk" rows_per_s)" "$(jnum "$noop_bulk" rows_per_s)") | — |"
-		echo "| bulk requests/s (vs noop, same bodies) | $(fmt1 "$(jnum "$duck_bulk" req_per_s)") | $(fmt1 "$(jnum "$noop_bulk" req_per_s)") | $(ratio "$(jnum "$duck_bulk" req_per_s)" "$(jnum "$noop_bulk" req_per_s)") | — |"
+		echo "| bulk events/s, multipart $BULK_PARTS × $BULK_PART, sync acks ($EV_CONNS conns, vs noop) | $(fmt1 "$(jnum "$duck_bulk" rows_per_s)") | $(fmt1 "$(jnum "$noop_bulk" rows_per_s)") | $(pratio "$duck_bulk") | — |"
+		echo "| bulk requests/s (vs noop, same bodies) | $(fmt1 "$(jnum "$duck_bulk" req_per_s)") | $(fmt1 "$(jnum "$noop_bulk" req_per_s)") | $(pratio "$duck_bulk") | — |"
 		echo "| bulk p50 / p99 ms (vs noop) | $(or_na "$(jnum "$duck_bulk" p50_ms)") / $(or_na "$(jnum "$duck_bulk" p99_ms)") | $(or_na "$(jnum "$noop_bulk" p50_ms)") / $(or_na "$(jnum "$noop_bulk" p99_ms)") | $(ratio "$(jnum "$duck_bulk" p50_ms)" "$(jnum "$noop_bulk" p50_ms)") / $(ratio "$(jnum "$duck_bulk" p99_ms)" "$(jnum "$noop_bulk" p99_ms)") | — |"
 		echo "| bulk errors (ducktail / noop) | $(jerr "$duck_bulk") | $(jerr "$noop_bulk") | — | none |"
 	fi
@@ -373,7 +395,9 @@ mkdir -p bench/results
 	echo
 	echo "$table"
 	echo
-	echo "Ratios are ducktail/baseline in this run (for latency, higher is slower)."
+	echo "Ratios are ducktail/baseline in this run (for latency, higher is slower). Rates of (a), (e)"
+	echo "and (f) come from alternating slices of the baseline and ducktail: the ratio is the median"
+	echo "of the $SLICES slice-by-slice ratios, (lowest–highest)."
 	echo "MB/s are 10^6 bytes of request bodies answered 2xx per second."
 	echo "Range reads: one connection, offsets X uniform over the stream; the ratio is the 10M-event"
 	echo "stream's latency over the 100k-event stream's (≤ 1: reads must not slow down as a stream grows)."
@@ -383,7 +407,7 @@ mkdir -p bench/results
 	echo
 	echo '```'
 	echo "# loadgen (JSON)"
-	printf '%s\n' "$noop" "$sync" "$buffered" "$noop_ev" "$duck_ev" "$noop_bulk" "$duck_bulk" "${rr[@]}" "$fan" | sed '/^$/d'
+	printf '%s\n' "$noop" "$sync" "$(cat "$work/noop-buffered.json" 2>/dev/null)" "$buffered" "$noop_ev" "$duck_ev" "$noop_bulk" "$duck_bulk" "${rr[@]}" "$fan" | sed '/^$/d'
 	echo "# loadgen (human)"
 	cat "$work/human.txt" 2>/dev/null || true
 	if [ -f "$work/fill.txt" ]; then
