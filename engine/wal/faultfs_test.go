@@ -17,6 +17,9 @@ type faultFS struct {
 	err         error
 	release     chan struct{} // when non-nil, Sync waits for it to be closed
 	syncing     chan struct{} // when non-nil, receives a value as each Sync starts (non-blocking)
+	zeroErr     error         // when non-nil, every WriteAt (the writer's zeros) writes half and fails with it
+
+	zeroWrites atomic.Int64
 
 	writes atomic.Int64
 	syncs  atomic.Int64
@@ -67,6 +70,15 @@ func (f *faultFile) Write(p []byte) (int, error) {
 	k, err := f.File.Write(p)
 	f.written.Add(int64(k))
 	return k, err
+}
+
+func (f *faultFile) WriteAt(p []byte, off int64) (int, error) {
+	f.fs.zeroWrites.Add(1)
+	if f.fs.zeroErr != nil {
+		k, _ := f.File.WriteAt(p[:len(p)/2], off)
+		return k, f.fs.zeroErr
+	}
+	return f.File.WriteAt(p, off)
 }
 
 func (f *faultFile) Sync() error {

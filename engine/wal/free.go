@@ -157,25 +157,30 @@ func (l *Log) release(n uint64) error {
 // file when fewer than zeroChunk/2 are left ahead of the write offset, in
 // Sync mode, unless the round just written held more than zeroChunk/4
 // bytes. The round's fdatasync makes them durable with its records. Zeros
-// never go past FileSize.
-func (l *Log) zeroAhead(round int) error {
-	if l.opts.Mode != Sync || round > zeroChunk/4 || l.fEnd-l.fPos >= zeroChunk/2 {
-		return nil
+// never go past FileSize. They only make syncs cheaper, so a failed zero
+// write (a disk too full for a whole chunk, which may still hold the
+// records) stops the zeros for this file instead of failing the log.
+func (l *Log) zeroAhead(round int) {
+	if l.opts.Mode != Sync || l.noZeros || round > zeroChunk/4 || l.fEnd-l.fPos >= zeroChunk/2 {
+		return
 	}
 	at := max(l.fEnd, l.fPos)
 	n := min(int64(zeroChunk), l.opts.FileSize-at)
 	if n <= 0 {
-		return nil
+		return
 	}
 	if l.zeros == nil {
 		l.zeros = make([]byte, zeroChunk)
 	}
-	if _, err := l.f.WriteAt(l.zeros[:n], at); err != nil {
-		return failure("write", err)
+	k, err := l.f.WriteAt(l.zeros[:n], at)
+	l.unsynced = true
+	if err != nil {
+		l.noZeros = true
+		l.fEnd = max(l.fEnd, at+int64(k))
+		l.opts.Logger.Warn("wal: cannot write zeros ahead; going on without", "file", l.fFile, "err", err)
+		return
 	}
 	l.fEnd = at + n
-	l.unsynced = true
-	return nil
 }
 
 // trimFile cuts the open file at the write offset when bytes lie past it

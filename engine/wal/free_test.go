@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"testing"
 
 	"github.com/ducktail/ducktail/storage/vfs"
@@ -193,4 +194,31 @@ func TestBufferedNoZeros(t *testing.T) {
 	if n := int64(len(readFile(t, dir, end.File))); n != end.Offset {
 		t.Fatalf("file is %d bytes, want %d", n, end.Offset)
 	}
+}
+
+// TestZeroWriteFails: zeros only make syncs cheaper, so a zero write that
+// fails (a disk too full for a whole chunk) is not the log's failure: the
+// appends go on, are replayed, and the writer stops writing zeros to that
+// file.
+func TestZeroWriteFails(t *testing.T) {
+	dir := t.TempDir()
+	fsys := &faultFS{FS: vfs.OS{}, zeroErr: syscall.ENOSPC}
+	l := openLog(t, Options{Dir: dir, FS: fsys})
+	var recs [][]byte
+	for i := range 20 {
+		rec := makeRec(0, uint32(i), 300)
+		recs = append(recs, rec)
+		appendWait(t, l, rec)
+	}
+	if n := fsys.zeroWrites.Load(); n != 1 {
+		t.Fatalf("%d zero writes after a failed one, want 1", n)
+	}
+	if err := l.Err(); err != nil {
+		t.Fatalf("log failed: %v", err)
+	}
+	got, err := replayAll(t, Options{Dir: copyDir(t, dir)}, true)
+	if err != nil {
+		t.Fatalf("Replay: %v", err)
+	}
+	checkPrefix(t, got, recs, len(recs))
 }

@@ -67,6 +67,7 @@ type Log struct {
 	fPos     int64  // write offset in f
 	fEnd     int64  // bytes of f already written: zeros, or a free file's old bytes
 	zeros    []byte // zeroChunk zero bytes, made on first use
+	noZeros  bool   // a zero write failed in f: no more for it
 	unsynced bool
 	gatherer gatherer
 }

@@ -56,7 +56,7 @@ func (l *Log) round() (stop bool) {
 			if closing {
 				err = l.trimFile()
 			} else {
-				err = l.zeroAhead(len(buf))
+				l.zeroAhead(len(buf))
 			}
 		}
 		if err == nil && (l.opts.Mode == Sync || closing) {
@@ -127,7 +127,7 @@ func (l *Log) rotate(n uint64) error {
 	if err != nil {
 		return failure("rotation", err)
 	}
-	l.f, l.fFile, l.fPos, l.fEnd = f, n, 0, end
+	l.f, l.fFile, l.fPos, l.fEnd, l.noZeros = f, n, 0, end, false
 	l.smu.Lock()
 	l.writerFile = n
 	l.smu.Unlock()
