@@ -12,6 +12,12 @@ import (
 // listFiles returns the numbers of the log files in dir, ascending. A
 // missing dir holds no files.
 func listFiles(fsys vfs.FS, dir string) ([]uint64, error) {
+	return listNumbers(fsys, dir, parseFileName)
+}
+
+// listNumbers returns the numbers parse finds in the names of dir's
+// entries, ascending.
+func listNumbers(fsys vfs.FS, dir string, parse func(name string) (uint64, bool)) ([]uint64, error) {
 	names, err := fsys.List(dir)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -21,7 +27,7 @@ func listFiles(fsys vfs.FS, dir string) ([]uint64, error) {
 	}
 	var nums []uint64
 	for _, name := range names {
-		if n, ok := parseFileName(name); ok {
+		if n, ok := parse(name); ok {
 			nums = append(nums, n)
 		}
 	}

@@ -50,23 +50,13 @@ func freePath(dir string, n uint64) string {
 
 // listFree returns the old numbers of the free files in dir, ascending.
 func listFree(fsys vfs.FS, dir string) ([]uint64, error) {
-	names, err := fsys.List(dir)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil
+	return listNumbers(fsys, dir, func(name string) (uint64, bool) {
+		s, ok := strings.CutSuffix(name, freeExt)
+		if !ok {
+			return 0, false
 		}
-		return nil, err
-	}
-	var nums []uint64
-	for _, name := range names {
-		if s, ok := strings.CutSuffix(name, freeExt); ok {
-			if n, ok := parseFileName(s); ok {
-				nums = append(nums, n)
-			}
-		}
-	}
-	slices.Sort(nums)
-	return nums, nil
+		return parseFileName(s)
+	})
 }
 
 // takeFree removes from the free list the newest free file that can become
