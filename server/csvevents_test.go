@@ -158,3 +158,21 @@ func csvEventJSON(data []byte) ([]byte, error) {
 	}
 	return csvRowJSON(t.header, t.rows[0]), nil
 }
+
+func TestLineBreaksLF(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"a", "a"},
+		{"a\r\nb", "a\nb"},
+		{"\r\r\n", "\n"},
+		{"\r", "\r"},
+		{"x\ry\r\n", "x\ry\n"},
+		{"\r\r\rx\r\n", "\r\r\rx\n"},
+		{"a\r", "a\r"},
+	} {
+		rec := []string{tc.in}
+		lineBreaksLF(rec)
+		if rec[0] != tc.want {
+			t.Errorf("lineBreaksLF(%q) = %q, want %q", tc.in, rec[0], tc.want)
+		}
+	}
+}
