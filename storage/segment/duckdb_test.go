@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -111,5 +112,56 @@ func TestDuckDBTextStatistics(t *testing.T) {
 	}
 	if got != clicks || clicks == 0 {
 		t.Errorf("DuckDB counts %d clicks, want %d", got, clicks)
+	}
+}
+
+// TestDefaultLayout: with the default options a segment has the layout of
+// SPEC 3 as a stock DuckDB reports it: row groups of about 128k rows, zstd,
+// and statistics on _id and _ts.
+func TestDefaultLayout(t *testing.T) {
+	const rows = 300_000
+	dir := t.TempDir()
+	data, _ := writeDemo(t, memory.DefaultAllocator, rows, 7000, segment.WriterOptions{})
+	path := filepath.Join(dir, "seg.parquet")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec("SET home_directory = '" + dir + "'"); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := db.Query(`select row_group_id, any_value(row_group_num_rows), string_agg(distinct compression, ','),
+	       bool_and(stats_min is not null and stats_max is not null) filter (where path_in_schema in ('_id', '_ts'))
+	  from parquet_metadata('` + path + `') group by 1 order by 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	var sizes []int64
+	for rs.Next() {
+		var (
+			group, n int64
+			codecs   string
+			stats    bool
+		)
+		if err := rs.Scan(&group, &n, &codecs, &stats); err != nil {
+			t.Fatal(err)
+		}
+		if codecs != "ZSTD" || !stats {
+			t.Errorf("row group %d: compression %s, _id/_ts statistics %v; want ZSTD and statistics", group, codecs, stats)
+		}
+		sizes = append(sizes, n)
+	}
+	if err := rs.Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := []int64{131072, 131072, rows - 2*131072}
+	if !slices.Equal(sizes, want) {
+		t.Fatalf("row groups of %v rows, want %v", sizes, want)
 	}
 }
