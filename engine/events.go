@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -40,6 +41,25 @@ var eventsPayload = arrow.NewSchema([]arrow.Field{
 	{Name: base.ColContentType, Type: arrow.BinaryTypes.String},
 	{Name: base.ColData, Type: arrow.BinaryTypes.Binary, Nullable: true},
 }, nil)
+
+// MaxTimestamp is the latest _ts an event may be forced to, in unix ms:
+// 9999-12-31T23:59:59.999Z, the last instant RFC 3339 can write and every
+// SQL engine's timestamp type holds. A later one was once accepted and then
+// broke SQL: DuckDB's TIMESTAMP counts microseconds in an int64, so a _ts
+// past about year 294,247 cannot be converted and every query that brought
+// the tail up to date failed.
+const MaxTimestamp = 253402300799999
+
+// ParseTimestamp parses a forced timestamp (a Timestamp header or query
+// parameter): unix milliseconds from 0 to MaxTimestamp. The error wraps
+// base.ErrInvalid.
+func ParseTimestamp(v string) (int64, error) {
+	ts, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || ts < 0 || ts > MaxTimestamp {
+		return 0, base.Errorf(base.ErrInvalid, "timestamp %q: want unix milliseconds from 0 to %d (9999-12-31T23:59:59.999Z)", v, int64(MaxTimestamp))
+	}
+	return ts, nil
+}
 
 // Event is one untyped event to append.
 type Event struct {
@@ -142,6 +162,10 @@ func (e *Engine) appendEvents(ctx context.Context, st *Stream, evs []Event) (int
 	now := nowMs(e.opts.Now())
 	last := st.lastTS
 	for i := range evs {
+		if evs[i].Forced && (evs[i].TS < 0 || evs[i].TS > MaxTimestamp) {
+			st.mu.Unlock()
+			return 0, base.Errorf(base.ErrInvalid, "event %d: timestamp %d is not between 0 and %d (9999-12-31T23:59:59.999Z)", i, evs[i].TS, int64(MaxTimestamp))
+		}
 		if evs[i].Forced && evs[i].TS < last {
 			st.mu.Unlock()
 			return 0, base.Errorf(base.ErrConflict, "event %d: timestamp %d is before the stream's last timestamp %d", i, evs[i].TS, last)

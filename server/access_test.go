@@ -101,6 +101,18 @@ func TestAccess(t *testing.T) {
 	ts.srv.opts.Access.SetPublic(base.StreamName{Account: "user", Name: "pub"}, "read")
 	code(200, ts.do("GET", "/user/pub", nil))
 	code(401, ts.do("POST", "/user/pub", []byte("x"), "Content-Type", "text/plain"))
+	// Public writes and signatures append events; they do not define types.
+	ts.srv.opts.Access.SetPublic(base.StreamName{Account: "user", Name: "pubw"}, "write")
+	code(200, ts.do("POST", "/user/pubw", []byte("anyone"), "Content-Type", "text/plain"))
+	const jtd = `{"properties": {"q": {"type": "string"}}}`
+	code(401, ts.do("PUT", "/user/pubw:t", []byte(jtd)))
+	putSig := hmac.New(sha256.New, []byte(s1))
+	putSig.Write([]byte("(request-target): put /user/signed:t"))
+	code(401, ts.do("PUT", "/user/signed:t", []byte(jtd), header(k1, hex.EncodeToString(putSig.Sum(nil)))...))
+	code(201, ts.do("PUT", "/user/pubw:t", []byte(jtd), as(writer)...))
+	if r := ts.do("GET", "/user/nope", nil); r.code != 401 || !strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Bearer") {
+		t.Fatalf("a 401 without WWW-Authenticate: Bearer: %d %q", r.code, r.header.Get("WWW-Authenticate"))
+	}
 
 	// Revocation, and the list shows no secrets.
 	code(200, ts.admin("DELETE", "/_/keys/"+readerID, nil))

@@ -6,7 +6,6 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
-	"strconv"
 	"strings"
 
 	"github.com/ducktail/ducktail/base"
@@ -71,9 +70,9 @@ func parseBulk(contentType string, body []byte, def engine.Event) ([]engine.Even
 			return nil, base.Errorf(base.ErrInvalid, "multipart part %d: %w", len(evs), err)
 		}
 		if v := strings.TrimSpace(part.Header.Get("Timestamp")); v != "" {
-			ts, err := strconv.ParseInt(v, 10, 64)
-			if err != nil || ts < 0 {
-				return nil, base.Errorf(base.ErrInvalid, "multipart part %d: timestamp %q: want unix milliseconds", len(evs), v)
+			ts, err := engine.ParseTimestamp(v)
+			if err != nil {
+				return nil, base.Errorf(base.ErrInvalid, "multipart part %d: %w", len(evs), err)
 			}
 			ev.TS, ev.Forced = ts, true
 		}

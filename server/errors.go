@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/ducktail/ducktail/base"
+	"github.com/ducktail/ducktail/internal/jsonx"
 	"github.com/valyala/fasthttp"
 )
 
@@ -76,9 +77,13 @@ func writeErrorBody(ctx *fasthttp.RequestCtx, code int, msg string, retryMs int6
 		}
 	}
 	ctx.SetStatusCode(code)
+	if code == fasthttp.StatusUnauthorized {
+		// RFC 9110 11.6.1: a 401 names the scheme that would be accepted.
+		ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="ducktail"`)
+	}
 	ctx.SetContentType("application/json")
 	b := append(ctx.Response.Body()[:0], `{"error":`...)
-	b = strconv.AppendQuote(b, msg)
+	b = jsonx.AppendString(b, msg)
 	if retryMs > 0 {
 		b = append(b, `,"retry_after_ms":`...)
 		b = strconv.AppendInt(b, retryMs, 10)

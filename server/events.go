@@ -55,9 +55,9 @@ func (s *Server) postEvent(ctx *fasthttp.RequestCtx) {
 	}
 	ev := engine.Event{ContentType: ct, Type: typ, Data: body, Index: p.Index}
 	if v := firstNonEmpty(ctx.Request.Header.Peek("Timestamp"), ctx.QueryArgs().Peek("timestamp")); v != "" {
-		ts, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || ts < 0 {
-			s.writeError(ctx, base.Errorf(base.ErrInvalid, "timestamp %q: want unix milliseconds", v))
+		ts, err := engine.ParseTimestamp(v)
+		if err != nil {
+			s.writeError(ctx, err)
 			return
 		}
 		ev.TS, ev.Forced = ts, true

@@ -9,6 +9,7 @@ import (
 	"github.com/ducktail/ducktail/base"
 	"github.com/ducktail/ducktail/engine"
 	"github.com/ducktail/ducktail/engine/schema"
+	"github.com/ducktail/ducktail/internal/jsonx"
 	"github.com/ducktail/ducktail/server/token"
 	"github.com/valyala/fasthttp"
 )
@@ -56,7 +57,7 @@ func (s *Server) ingest(ctx *fasthttp.RequestCtx, tok []byte) {
 	}
 	ctx.SetContentType("application/json")
 	b := append(ctx.Response.Body()[:0], `{"topic":`...)
-	b = strconv.AppendQuote(b, st.Label())
+	b = jsonx.AppendString(b, st.Label())
 	b = append(b, `,"rows":`...)
 	b = strconv.AppendInt(b, res.Rows, 10)
 	b = append(b, `,"first_id":`...)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"math"
 	"slices"
@@ -69,6 +70,10 @@ func (s *Server) stream(ctx *fasthttp.RequestCtx) {
 	r.From, r.To = max(r.From, sel.From), min(r.To, sel.To)
 	r.Since, r.Until = max(r.Since, sel.Since), min(r.Until, sel.Until)
 	if sel.Limit != math.MaxInt64 {
+		if err := checkLimit(fmt.Sprintf(".limit(%d)", sel.Limit), sel.Limit); err != nil {
+			s.writeError(ctx, err)
+			return
+		}
 		r.Limit = min(r.Limit, sel.Limit)
 		if ctx.QueryArgs().Peek("limit") == nil {
 			r.Limit = sel.Limit
@@ -96,7 +101,7 @@ func (s *Server) stream(ctx *fasthttp.RequestCtx) {
 		r.Limit = 1
 	}
 	if accept := ctx.Request.Header.Peek("Accept"); encode.WantsEventStream(accept) && !single {
-		explicit := ctx.QueryArgs().Peek("from") != nil || sel.From > 0
+		explicit := ctx.QueryArgs().Peek("from") != nil || slices.ContainsFunc(p.Chain, func(c path.Call) bool { return c.Name == "slice" })
 		withData := false
 		switch d := ctx.QueryArgs().Peek("data"); string(d) {
 		case "true", "1":
@@ -135,8 +140,18 @@ func (s *Server) stream(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	ew.SetTyped(streamTypes{st})
-	if err := s.reads.Read(ctx, snap, r, func(rec arrow.RecordBatch) error { return ew.Write(rec) }); err != nil {
+	rows := int64(0)
+	if err := s.reads.Read(ctx, snap, r, func(rec arrow.RecordBatch) error {
+		rows += rec.NumRows()
+		return ew.Write(rec)
+	}); err != nil {
 		s.writeError(ctx, err)
+		return
+	}
+	if single && rows == 0 {
+		// The event exists (checked above) but the path's or the query's
+		// selectors leave it out: there is no event to show.
+		s.writeError(ctx, base.Errorf(base.ErrNotFound, "event %d of stream %s does not match the selectors (type, slice, range)", p.Index, st.Label()))
 		return
 	}
 	if err := ew.Close(); err != nil {
@@ -162,7 +177,7 @@ func rangeFromArgs(args *fasthttp.Args) (query.Range, error) {
 	}{
 		{"from", &r.From, 0}, {"to", &r.To, 0},
 		{"since", &r.Since, math.MinInt64}, {"until", &r.Until, math.MinInt64},
-		{"limit", &r.Limit, 1},
+		{"limit", &r.Limit, math.MinInt64}, // checkLimit
 	} {
 		v := args.Peek(p.key)
 		if v == nil {
@@ -174,8 +189,20 @@ func rangeFromArgs(args *fasthttp.Args) (query.Range, error) {
 		}
 		*p.dst = n
 	}
-	if r.Limit > maxLimit {
-		return r, base.Errorf(base.ErrInvalid, "limit=%d is over the maximum of %d; page with from=", r.Limit, maxLimit)
+	if args.Peek("limit") != nil {
+		if err := checkLimit(fmt.Sprintf("limit=%d", r.Limit), r.Limit); err != nil {
+			return r, err
+		}
 	}
 	return r, nil
+}
+
+// checkLimit checks a listing's limit n, written as what (limit=n or
+// .limit(n)): from 1 to maxLimit. Zero is not "no limit": a client wanting
+// everything pages with from=.
+func checkLimit(what string, n int64) error {
+	if n < 1 || n > maxLimit {
+		return base.Errorf(base.ErrInvalid, "%s: want a limit from 1 to %d; page with from=", what, maxLimit)
+	}
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"runtime/debug"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -118,6 +119,12 @@ func New(opts Options) (*Server, error) {
 		NoDefaultServerHeader: false,
 		ReduceMemoryUsage:     false,
 		CloseOnShutdown:       true,
+		// The request line and headers must fit the read buffer: 16 KiB, not
+		// fasthttp's 4 KiB, which a long Referer or a few cookies exceed.
+		ReadBufferSize: maxHeaderBytes,
+		// fasthttp's errors would otherwise quote the request they could
+		// not read, Authorization header included, into the answer.
+		SecureErrorLogMessage: true,
 		ErrorHandler:          s.parseError,
 		ConnState:             m.connState,
 		Logger:                fasthttpLogger{s.log},
@@ -150,11 +157,20 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // Handler returns the request handler, for tests and alternative listeners.
 func (s *Server) Handler() fasthttp.RequestHandler { return s.handle }
 
+// maxHeaderBytes bounds a request's line and headers.
+const maxHeaderBytes = 16 << 10
+
 // parseError answers requests fasthttp could not read, such as bodies over
 // MaxBodyBytes, with the JSON error body.
 func (s *Server) parseError(ctx *fasthttp.RequestCtx, err error) {
 	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
-		writeErrorBody(ctx, fasthttp.StatusRequestEntityTooLarge, "request body is over the server's limit", 0)
+		writeErrorBody(ctx, fasthttp.StatusRequestEntityTooLarge, "request body is over the limit of "+strconv.Itoa(s.opts.MaxBodyBytes)+" bytes", 0)
+		return
+	}
+	if small := (*fasthttp.ErrSmallBuffer)(nil); errors.As(err, &small) {
+		// 431, HTTP's own status for it (RFC 6585), as fasthttp answers.
+		writeErrorBody(ctx, fasthttp.StatusRequestHeaderFieldsTooLarge,
+			"request line and headers are over the limit of "+strconv.Itoa(maxHeaderBytes)+" bytes", 0)
 		return
 	}
 	writeErrorBody(ctx, fasthttp.StatusBadRequest, "cannot read the request: "+err.Error(), 0)

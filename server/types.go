@@ -31,6 +31,14 @@ func (s *Server) putEventType(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	name := base.StreamName{Account: p.Account, Name: p.Stream}
+	// A type is schema: its properties become columns that never go away.
+	// It takes a key with the write right; what lets anyone append events
+	// (a public stream, a stream key's signature) does not define types.
+	if _, ok := bearer(ctx); !ok {
+		s.writeError(ctx, base.Errorf(base.ErrUnauthorized,
+			"defining an event type of %s needs Authorization: Bearer <key> with the write right; public writes and stream-key signatures append events only", name))
+		return
+	}
 	if !s.authorize(ctx, name, access.Write) {
 		return
 	}

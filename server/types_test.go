@@ -147,7 +147,7 @@ func TestTypedEventsErrors(t *testing.T) {
 		{"conflicting property", put("/user/stream:view", `{"properties": {"url": {"type": "uint8"}}}`), 409, `"url"`},
 		{"incompatible redefinition", put("/user/stream:click", `{"properties": {"url": {"elements": {"type": "string"}}}}`), 409, `"url"`},
 		{"unknown type .json", ts.admin("GET", "/user/stream:nope.json", nil), 404, "nope"},
-		{"no auth", ts.do("PUT", "/user/stream:x", []byte(clickJTD)), 401, "credentials"},
+		{"no auth", ts.do("PUT", "/user/stream:x", []byte(clickJTD)), 401, "Bearer"},
 	} {
 		if c.r.code != c.code || !strings.Contains(c.r.errorText(t), c.want) {
 			t.Errorf("%s: %d %s, want %d with %q", c.name, c.r.code, c.r.body, c.code, c.want)
