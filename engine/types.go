@@ -311,6 +311,10 @@ func (t *eventType) validate(contentType string, data []byte) (any, error) {
 	if len(errs) > 0 {
 		return nil, base.Errorf(base.ErrInvalid, "event type %s: %s", t.def.Name, jtd.FirstErrorMessage(errs))
 	}
+	obj, _ := v.(map[string]any)
+	if err := jtdarrow.Check(t.props, obj); err != nil {
+		return nil, fmt.Errorf("event type %s: %w", t.def.Name, err)
+	}
 	return v, nil
 }
 

@@ -1,12 +1,15 @@
 package jtdarrow
 
 import (
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/ducktail/ducktail/base"
 	"github.com/ducktail/ducktail/engine/jtd"
 )
 
@@ -89,5 +92,35 @@ func TestRoundTrip(t *testing.T) {
 	}
 	if got := string(ObjectAppender(props, rec)(nil, 0)); got != want {
 		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+}
+
+func TestCheck(t *testing.T) {
+	cols := mustColumns(t, `{"properties": {
+		"f32": {"type": "float32"}, "f64": {"type": "float64"},
+		"list": {"elements": {"type": "float32"}},
+		"m": {"values": {"type": "float32"}},
+		"s": {"properties": {"a/b": {"type": "float32"}}}}}`)
+	for _, tc := range []struct{ doc, ptr string }{
+		{`{"f32": 3.4e38, "f64": 1e308, "list": [1, -3.4e38], "m": {"k": 0}, "s": {"a/b": 1e-50}}`, ""},
+		{`{"f32": 1e300}`, "/f32"},
+		{`{"f32": -3.5e38}`, "/f32"},
+		{`{"f64": 1e400}`, "/f64"},
+		{`{"f64": -1e309}`, "/f64"},
+		{`{"list": [1, 2, 1e39]}`, "/list/2"},
+		{`{"m": {"x": 1e39}}`, "/m/x"},
+		{`{"s": {"a/b": 1e39}}`, "/s/a~1b"},
+	} {
+		v, err := jtd.DecodeJSON([]byte(tc.doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = Check(cols, v.(map[string]any))
+		switch {
+		case tc.ptr == "" && err != nil:
+			t.Errorf("%s: %v, want no error", tc.doc, err)
+		case tc.ptr != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.ptr+":") || !errors.Is(err, base.ErrInvalid)):
+			t.Errorf("%s: %v, want an invalid-input error at %s", tc.doc, err, tc.ptr)
+		}
 	}
 }
