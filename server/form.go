@@ -16,9 +16,11 @@ import (
 )
 
 // Form bodies (SPEC 4.2): application/x-www-form-urlencoded and
-// multipart/form-data POSTs are one event each, stored as received. They are
-// checked first so that a body no form reader could read is refused rather
-// than stored; formJSON gives the fields as a JSON object for typed events.
+// multipart/form-data POSTs are one event each, stored as received. A
+// form-data body, and a urlencoded one of a typed event, is checked first
+// so that a body no form reader could read is refused rather than stored
+// (an untyped urlencoded body is not: see parseEvents); formJSON gives the
+// fields as a JSON object for typed events.
 const (
 	formURLEncoded = "application/x-www-form-urlencoded"
 	formMultipart  = "multipart/form-data"

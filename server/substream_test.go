@@ -360,7 +360,7 @@ func TestRefusedFirstWrite(t *testing.T) {
 	}{
 		{"bulk without parts", "/eric/bulk", "--b--\r\n", []string{"Content-Type", "multipart/mixed; boundary=b"}, 400},
 		{"ragged CSV", "/eric/csv", "a,b\n1\n", csv, 400},
-		{"bad form", "/eric/form", "a=%zz", []string{"Content-Type", "application/x-www-form-urlencoded"}, 400},
+		{"bad form", "/eric/form", testFormData, []string{"Content-Type", "multipart/form-data"}, 400},
 		{"index past 0", "/eric/index[3]", "hi", nil, 409},
 		{"typed CSV in a new substream", "/eric/clicks(7):n", "n\nnot a number\n", csv, 400},
 		{"typed JSON in a new substream", "/eric/clicks(8):n", `{"n": "x"}`, []string{"Content-Type", "application/json"}, 400},

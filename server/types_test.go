@@ -261,6 +261,10 @@ func TestTypedTextEvents(t *testing.T) {
 	if r.code != 200 || string(bytes.TrimSpace(r.body)) != "2" {
 		t.Fatalf("urlencoded form: %d %s, want 2", r.code, r.body)
 	}
+	r = ts.admin("POST", "/user/site:visit", []byte("page=50%&ms=3&ok=true"), "Content-Type", "application/x-www-form-urlencoded")
+	if r.code != 400 || !strings.Contains(r.errorText(t), "percent") {
+		t.Fatalf("typed urlencoded form with a bare %%: %d %s, want 400", r.code, r.body)
+	}
 	form := "--f\r\nContent-Disposition: form-data; name=\"page\"\r\n\r\n/d\r\n" +
 		"--f\r\nContent-Disposition: form-data; name=\"ms\"\r\n\r\n4\r\n" +
 		"--f\r\nContent-Disposition: form-data; name=\"ok\"\r\n\r\nfalse\r\n--f--\r\n"
