@@ -274,7 +274,7 @@ func (e *Engine) CreateTopic(ctx context.Context, name base.StreamName, payload 
 	if name.Account == base.ReservedAccount {
 		return nil, base.Errorf(base.ErrInvalid, "account %q is reserved for built-in streams", name.Account)
 	}
-	if err := schema.CheckStorable(payload); err != nil {
+	if err := schema.CheckTopic(payload); err != nil {
 		return nil, err
 	}
 	fields := schema.ToFields(payload)

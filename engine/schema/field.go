@@ -98,17 +98,26 @@ func FromFields(fields []Field) (*arrow.Schema, error) {
 	return arrow.NewSchema(out, nil), nil
 }
 
-// TopicFromFields is FromFields followed by CheckStorable: the schema of a
+// TopicFromFields is FromFields followed by CheckTopic: the schema of a
 // topic that can be declared in config or through the admin API.
 func TopicFromFields(fields []Field) (*arrow.Schema, error) {
 	s, err := FromFields(fields)
 	if err != nil {
 		return nil, err
 	}
-	if err := CheckStorable(s); err != nil {
+	if err := CheckTopic(s); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// CheckTopic is CheckStorable then CheckQueryable: whether s can be a
+// topic's payload.
+func CheckTopic(s *arrow.Schema) error {
+	if err := CheckStorable(s); err != nil {
+		return err
+	}
+	return CheckQueryable(s)
 }
 
 // ToFields describes a schema's top-level fields with FormatType names.
