@@ -170,3 +170,19 @@ func TestErrorBodyIsJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestSQLResultLimit: a /sql answer over MaxSQLResultBytes is a 413 naming
+// the limit, in every format; one under it is whole.
+func TestSQLResultLimit(t *testing.T) {
+	ts := startServer(t, func(o *Options, _ *engine.Options) { o.MaxSQLResultBytes = 1 << 20 })
+	for _, accept := range []string{"application/json", "text/csv", "application/x-ndjson", arrowStreamType} {
+		r := ts.admin("POST", "/sql", []byte("select range n, 'some text' s from range(1000000)"), "Accept", accept)
+		if r.code != 413 || !strings.Contains(r.errorText(t), "1048576 bytes") {
+			t.Errorf("%s: a result over the limit: %d %.200s", accept, r.code, r.body)
+		}
+		r = ts.admin("POST", "/sql", []byte("select range n from range(1000)"), "Accept", accept)
+		if r.code != 200 || len(r.body) < 1000 {
+			t.Errorf("%s: a result under the limit: %d %.200s", accept, r.code, r.body)
+		}
+	}
+}

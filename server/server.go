@@ -43,8 +43,11 @@ type Options struct {
 	// hostile client should not make the server buffer megabytes per
 	// connection.
 	MaxBodyBytes int
-	CORS         CORSOptions
-	Logger       *slog.Logger
+	// MaxSQLResultBytes bounds a /sql answer, encoded; a larger one is 413.
+	// Default 256 MiB.
+	MaxSQLResultBytes int64
+	CORS              CORSOptions
+	Logger            *slog.Logger
 	// Registry receives the HTTP metrics and is served at /metrics.
 	Registry *prometheus.Registry
 	Now      func() time.Time
@@ -84,6 +87,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = 1 << 20
+	}
+	if opts.MaxSQLResultBytes <= 0 {
+		opts.MaxSQLResultBytes = 256 << 20
 	}
 	if opts.MaxBodyBytes < opts.MaxIngestBytes {
 		opts.MaxBodyBytes = opts.MaxIngestBytes

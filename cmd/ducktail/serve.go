@@ -119,7 +119,10 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	db, err := sqlengine.Open(sqlengine.Options{
 		DataDir: segRoot,
 		TempDir: filepath.Join(cfg.DataDir, "tmp", "duckdb"),
-		Logger:  log,
+		// DuckDB's own default is 80% of the machine: one query could take
+		// what the buffers and the WAL need. It spills to TempDir past this.
+		MemoryLimit: fmt.Sprintf("%dMiB", max(2<<30, 4*cfg.MemoryBudgetBytes)>>20),
+		Logger:      log,
 	})
 	if err != nil {
 		closeEngine()
