@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -376,16 +378,22 @@ func TestClosedEngine(t *testing.T) {
 	}
 }
 
+// TestFailedUpdateChangesNothing: a failed update of a view leaves the
+// others as they were, and a cancelled one changes nothing.
 func TestFailedUpdateChangesNothing(t *testing.T) {
 	env := newEnv(t)
 	s := demoSchema()
 	good := View{Account: "demo", Name: "events", Schema: s, Tail: tail(t, s, 0, 10, 10)}
 	bad := View{Account: "demo", Name: "broken", Schema: s, Files: []string{filepath.Join(env.data, "missing.parquet")}}
-	if _, err := env.e.Query(context.Background(), []View{good, bad}, `select 1`); err == nil {
-		t.Fatal("a view over a missing file was accepted")
+	// The broken view fails its own queries; the update of the others is
+	// tried again without it, and its batches are counted once, not also
+	// for the attempt that was rolled back.
+	_, err := queryRows(context.Background(), env.e, []View{good, bad}, `select count(*) from demo.broken`)
+	if err == nil || !strings.Contains(err.Error(), "demo/broken cannot be queried") {
+		t.Fatalf("a view over a missing file: %v, want an error naming it", err)
 	}
-	if got := env.e.batchesInserted; got != 0 {
-		t.Fatalf("%d batches counted by a rolled-back update", got)
+	if got := env.e.batchesInserted; got != 2 {
+		t.Fatalf("%d batches counted, want the 2 of demo.events", got)
 	}
 	// A cancelled context stops the update before it starts.
 	ctx, cancel := context.WithCancel(context.Background())
@@ -399,5 +407,40 @@ func TestFailedUpdateChangesNothing(t *testing.T) {
 	}
 	if got := env.e.batchesInserted; got != 2 {
 		t.Fatalf("%d batches inserted, want 2", got)
+	}
+}
+
+// TestBrokenViewIsolated: a stream whose view cannot be brought up to date
+// (here a float16 column, which DuckDB's Arrow scan refuses) fails the
+// queries that read it, with the reason, and no others; once it can be
+// updated again (its schema fixed), it is queried as any other.
+func TestBrokenViewIsolated(t *testing.T) {
+	env := newEnv(t)
+	s := demoSchema()
+	bad := arrow.NewSchema(append(slices.Clone(s.Fields()), arrow.Field{Name: "h", Type: arrow.FixedWidthTypes.Float16, Nullable: true}), nil)
+	views := []View{
+		{Account: "demo", Name: "good", Schema: s, Tail: tail(t, s, 0, 5)},
+		{Account: "demo", Name: "bad", Schema: bad},
+		{Account: "other", Name: "good", Schema: s, Tail: tail(t, s, 0, 3)},
+	}
+	for range 2 { // and again: the broken stream is tried anew each time
+		if got := one(t, env.query(views, `select count(*) from demo.good`)); got != int64(5) {
+			t.Fatalf("demo.good: %v", got)
+		}
+		if got := one(t, env.query(views, `select count(*) from other.good`)); got != int64(3) {
+			t.Fatalf("other.good: %v", got)
+		}
+		if got := one(t, env.query(views, `select 1`)); got != int32(1) {
+			t.Fatalf("select 1: %v", got)
+		}
+		_, err := queryRows(context.Background(), env.e, views, `select count(*) from demo.bad`)
+		if err == nil || !strings.Contains(err.Error(), "stream demo/bad cannot be queried") {
+			t.Fatalf("demo.bad: %v, want an error saying it cannot be queried", err)
+		}
+	}
+	views[1].Schema = s
+	views[1].Tail = tail(t, s, 0, 2)
+	if got := one(t, env.query(views, `select count(*) from demo.bad`)); got != int64(2) {
+		t.Fatalf("demo.bad fixed: %v", got)
 	}
 }

@@ -67,7 +67,12 @@ func (e *Engine) sync(ctx context.Context, views []View) error {
 	}
 	next := make([]streamState, len(views))
 	inserted := 0
-	err := e.internal.Raw(func(dc any) error {
+	// A stream that cannot be brought up to date must not stop the others:
+	// its view is made to fail with the reason, and the update runs again
+	// without it (each failure takes one stream out, so this ends).
+	broken := make(map[streamKey]error)
+	update := func(dc any) error {
+		inserted = 0
 		m, err := newMaint(ctx, dc, e.log)
 		if err != nil {
 			return err
@@ -76,9 +81,17 @@ func (e *Engine) sync(ctx context.Context, views []View) error {
 			return err
 		}
 		for i := range views {
-			st, n, err := m.syncStream(&views[i], e.streams[views[i].key()])
+			k := views[i].key()
+			if cause, ok := broken[k]; ok {
+				if err := m.failView(k, cause); err != nil {
+					return m.rollback(err)
+				}
+				next[i] = streamState{} // the next update starts it over
+				continue
+			}
+			st, n, err := m.syncStream(&views[i], e.streams[k])
 			if err != nil {
-				return m.rollback(err)
+				return m.rollback(&streamError{key: k, err: err})
 			}
 			next[i] = st
 			inserted += n
@@ -87,7 +100,18 @@ func (e *Engine) sync(ctx context.Context, views []View) error {
 			return m.rollback(err)
 		}
 		return nil
-	})
+	}
+	var err error
+	for {
+		err = e.internal.Raw(update)
+		var se *streamError
+		if err == nil || !errors.As(err, &se) || errors.Is(err, driver.ErrBadConn) || ctx.Err() != nil {
+			break
+		}
+		broken[se.key] = se.err
+		e.log.Error("sqlengine: a stream's view cannot be brought up to date; queries of it fail until it can",
+			"stream", se.key.String(), "err", se.err)
+	}
 	if err != nil {
 		if errors.Is(err, driver.ErrBadConn) {
 			// The pool has dropped the internal connection; the next
@@ -104,6 +128,31 @@ func (e *Engine) sync(ctx context.Context, views []View) error {
 	}
 	e.batchesInserted += inserted
 	return nil
+}
+
+// streamError is the failure to bring one stream's view up to date.
+type streamError struct {
+	key streamKey
+	err error
+}
+
+func (e *streamError) Error() string { return "view " + e.key.String() + ": " + e.err.Error() }
+func (e *streamError) Unwrap() error { return e.err }
+
+// failView makes k's view one that fails every query that reads it, with
+// cause as the message, and drops its tail table (the next update makes it
+// anew).
+func (m *maint) failView(k streamKey, cause error) error {
+	if err := m.exec("CREATE SCHEMA IF NOT EXISTS " + quoteIdent(k.Account)); err != nil {
+		return err
+	}
+	if err := m.exec("DROP TABLE IF EXISTS " + tailTable(k)); err != nil {
+		return err
+	}
+	msg := fmt.Sprintf("stream %s cannot be queried: %v", k, cause)
+	// In the filter too: a count(*) does not evaluate the select list.
+	e := "error(" + quoteString(msg) + ")"
+	return m.exec("CREATE OR REPLACE VIEW " + viewName(k) + " AS SELECT " + e + " AS " + quoteIdent("error") + " WHERE " + e + " IS NULL")
 }
 
 // maint runs maintenance statements on the internal driver connection.
