@@ -114,3 +114,19 @@ func TopicID(name base.StreamName) uint32 {
 	sum := blake3.Sum256([]byte(name.String()))
 	return binary.BigEndian.Uint32(sum[:4])
 }
+
+// CatalogHasTopic reports whether the catalog in dataDir lists name as a
+// topic. It reads the file only, so it works beside a running server; no
+// catalog yet is no topic.
+func CatalogHasTopic(dataDir string, name base.StreamName) (bool, error) {
+	c, err := loadCatalog(vfs.OS{}, dataDir)
+	if err != nil {
+		return false, err
+	}
+	for _, d := range c.Streams {
+		if d.Name == name.String() && d.Kind == "" {
+			return true, nil
+		}
+	}
+	return false, nil
+}

@@ -4,12 +4,41 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 	"time"
 
 	"github.com/ducktail/ducktail/base"
 	"github.com/ducktail/ducktail/engine"
 	"github.com/ducktail/ducktail/server"
 )
+
+// topicKnown refuses a token for a topic that neither the data dir's
+// catalog nor the config (the embedded default without --config) declares:
+// the token would only ever get 404, as POST /_/tokens answers at once.
+func topicKnown(cfg *Config, configPath string, name base.StreamName) error {
+	streams := cfg.Streams
+	if configPath == "" {
+		def, err := loadConfig("")
+		if err != nil {
+			return err
+		}
+		streams = def.Streams
+	}
+	for _, s := range streams {
+		if s.Name == name.String() && s.Schema != nil {
+			return nil
+		}
+	}
+	ok, err := engine.CatalogHasTopic(cfg.DataDir, name)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("no topic %s in %s nor in the config: create it first (POST /_/topics, or streams: in the config)",
+			name, filepath.Join(cfg.DataDir, "catalog.json"))
+	}
+	return nil
+}
 
 func cmdToken(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
@@ -35,6 +64,9 @@ func cmdToken(args []string, stdout, stderr io.Writer) error {
 	}
 	cfg, err := toolConfig(*configPath, *dataDir)
 	if err != nil {
+		return err
+	}
+	if err := topicKnown(cfg, *configPath, name); err != nil {
 		return err
 	}
 	keys, _, err := tokenKeys(cfg, false)
