@@ -1,6 +1,7 @@
 package arrowipc
 
 import (
+	"bytes"
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -126,6 +127,19 @@ func recovered(r any) error {
 	return base.Errorf(base.ErrInvalid, "%s: %v", errPanicPrefix, r)
 }
 
+// fileMagic opens (and ends) an Arrow IPC file, as opposed to a stream.
+var fileMagic = []byte("ARROW1")
+
+// checkNotFile refuses an Arrow IPC file: the stream format is what
+// ingestion takes, and read as a stream a file's magic is a nonsense length.
+func checkNotFile(body []byte) error {
+	if bytes.HasPrefix(body, fileMagic) {
+		return base.Errorf(base.ErrInvalid, "arrow: the body is an Arrow IPC file (it starts with ARROW1); "+
+			"send the IPC stream format (application/vnd.apache.arrow.stream), e.g. tableToIPC(t, {format: 'stream'}) or ipc.NewWriter")
+	}
+	return nil
+}
+
 // Decode parses and fully validates body as an Arrow IPC stream. Every failure is an error wrapping
 // base.ErrInvalid whose message says what is wrong, or base.ErrTooLarge when a Limits bound is
 // exceeded (naming the limit). It never panics, and the memory it allocates is bounded by a small
@@ -134,6 +148,9 @@ func recovered(r any) error {
 func Decode(body []byte, mem memory.Allocator, lim Limits) (s *Stream, err error) {
 	if mem == nil {
 		mem = memory.DefaultAllocator
+	}
+	if err := checkNotFile(body); err != nil {
+		return nil, err
 	}
 	lim = lim.withDefaults(len(body))
 	d := &decoder{
@@ -165,6 +182,9 @@ func DecodeSchema(body []byte) (schema *arrow.Schema, err error) {
 			schema, err = nil, recovered(r)
 		}
 	}()
+	if err := checkNotFile(body); err != nil {
+		return nil, err
+	}
 	f := framer{b: body}
 	info, err := readSchema(&f)
 	if err != nil {

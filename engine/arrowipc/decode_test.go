@@ -1,10 +1,16 @@
 package arrowipc
 
 import (
+	"bytes"
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/ducktail/ducktail/base"
 )
 
 func TestValidMatchesArrowGo(t *testing.T) {
@@ -44,5 +50,29 @@ func TestValidMatchesArrowGo(t *testing.T) {
 				t.Fatalf("Rows = %d, arrow-go %d", s.Rows, rows)
 			}
 		})
+	}
+}
+
+// TestFileFormatRefused: an Arrow IPC file (not a stream) is refused with a
+// message that says so, not with the nonsense length its magic reads as.
+func TestFileFormatRefused(t *testing.T) {
+	rec := sampleBatch(3)
+	defer rec.Release()
+	var buf bytes.Buffer
+	w, err := ipc.NewFileWriter(&buf, ipc.WithSchema(rec.Schema()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Decode(buf.Bytes(), nil, Limits{}); !errors.Is(err, base.ErrInvalid) || !strings.Contains(err.Error(), "Arrow IPC file") {
+		t.Fatalf("Decode of a file: %v, want ErrInvalid saying it is an IPC file", err)
+	}
+	if _, err := DecodeSchema(buf.Bytes()); !errors.Is(err, base.ErrInvalid) || !strings.Contains(err.Error(), "stream format") {
+		t.Fatalf("DecodeSchema of a file: %v", err)
 	}
 }
