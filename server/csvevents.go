@@ -20,6 +20,10 @@ const (
 	csvContentType = "text/csv"
 	maxCSVBytes    = 1 << 20
 	maxCSVRows     = maxBulkEvents
+	// maxCSVEventBytes bounds the data of all the events of a CSV body
+	// together. Each event repeats the header: a 90 KB header over 10,000
+	// one-byte rows made 900 MB of events from a 1 MiB body.
+	maxCSVEventBytes = 4 * maxCSVBytes
 )
 
 // utf8BOM is what spreadsheet programs put before a UTF-8 CSV export; it is
@@ -43,7 +47,12 @@ func parseCSV(body []byte) (*csvTable, error) {
 	if len(body) > maxCSVBytes {
 		return nil, base.Errorf(base.ErrTooLarge, "CSV body is %d bytes, over the limit of %d", len(body), maxCSVBytes)
 	}
-	body = bytes.TrimPrefix(body, utf8BOM)
+	// Every leading mark, not one: a header whose first name began with a
+	// second one would be stored in a document whose reader strips it, and
+	// the event would read back as a header without rows.
+	for bytes.HasPrefix(body, utf8BOM) {
+		body = body[len(utf8BOM):]
+	}
 	if !utf8.Valid(body) {
 		return nil, base.Errorf(base.ErrInvalid, "CSV line %d: invalid UTF-8", invalidUTF8Line(body))
 	}
@@ -193,17 +202,27 @@ func csvEvents(body []byte, def engine.Event, sch *jtd.Schema) ([]engine.Event, 
 	if err := appendCSVRecord(&head, t.header); err != nil {
 		return nil, base.Errorf(base.ErrInvalid, "CSV line 1: %v", err)
 	}
+	// Typed rows repeat the names too, as JSON keys.
+	if int64(len(t.rows))*int64(head.Len()) > maxCSVEventBytes {
+		return nil, base.Errorf(base.ErrTooLarge, "CSV body: %d rows each repeating the %d-byte header come to more than the limit of %d bytes of events; send fewer rows a request",
+			len(t.rows), head.Len(), maxCSVEventBytes)
+	}
 	typ := def.Type
 	if typ == "" {
 		typ = csvContentType
 	}
 	evs := make([]engine.Event, len(t.rows))
+	total := 0
 	var doc bytes.Buffer
 	for i, row := range t.rows {
 		if sch != nil {
 			data, err := typedJSON(sch, csvRowObject(t.header, row))
 			if err != nil {
 				return nil, base.Errorf(base.ErrInvalid, "CSV line %d: %v", t.lines[i], err)
+			}
+			if total += len(data); total > maxCSVEventBytes {
+				return nil, base.Errorf(base.ErrTooLarge, "CSV line %d: the events up to here come to more than the limit of %d bytes; send fewer rows a request",
+					t.lines[i], maxCSVEventBytes)
 			}
 			evs[i] = engine.Event{ContentType: jsonContentType, Type: typ, Data: data, TS: def.TS, Forced: def.Forced, Index: -1}
 			continue
@@ -216,6 +235,10 @@ func csvEvents(body []byte, def engine.Event, sch *jtd.Schema) ([]engine.Event, 
 		if doc.Len() > engine.MaxEventBytes {
 			return nil, base.Errorf(base.ErrTooLarge, "CSV line %d: the row's event (header and row) is %d bytes, over the limit of %d",
 				t.lines[i], doc.Len(), engine.MaxEventBytes)
+		}
+		if total += doc.Len(); total > maxCSVEventBytes {
+			return nil, base.Errorf(base.ErrTooLarge, "CSV line %d: the events up to here, each repeating the header, come to more than the limit of %d bytes; send fewer rows a request",
+				t.lines[i], maxCSVEventBytes)
 		}
 		evs[i] = engine.Event{ContentType: csvContentType, Type: typ, Data: bytes.Clone(doc.Bytes()),
 			TS: def.TS, Forced: def.Forced, Index: -1}

@@ -70,6 +70,9 @@ func TestCSVEventsRefused(t *testing.T) {
 	f("a\n"+strings.Repeat("x", engine.MaxEventBytes)+"\n", base.ErrTooLarge, "line 2")
 	f("a\n"+strings.Repeat("1\n", maxCSVRows+1), base.ErrTooLarge, "10000 rows")
 	f("a\n"+strings.Repeat("x", maxCSVBytes), base.ErrTooLarge, "limit")
+	// A long header over many short rows: each event repeats the header.
+	f(strings.Repeat("h", 90_000)+"\n"+strings.Repeat("1\n", 10_000), base.ErrTooLarge, "fewer rows")
+	f("h"+strings.Repeat("x", 1000)+"\n"+strings.Repeat("1\n", 5000), base.ErrTooLarge, "fewer rows")
 }
 
 func TestCSVRowJSON(t *testing.T) {
