@@ -26,15 +26,7 @@ func TestDuckDBReadsSegment(t *testing.T) {
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	db, err := sql.Open("duckdb", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	db.SetMaxOpenConns(1)
-	if _, err := db.Exec("SET home_directory = '" + dir + "'"); err != nil {
-		t.Fatal(err)
-	}
+	db := openDuckDB(t, dir)
 	var (
 		count, sumID int64
 		minTS        time.Time
@@ -87,12 +79,7 @@ func TestDuckDBTextStatistics(t *testing.T) {
 			}
 		}
 	}
-	db, err := sql.Open("duckdb", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	db.SetMaxOpenConns(1)
+	db := openDuckDB(t, dir)
 	p := "'" + strings.ReplaceAll(path, "'", "''") + "'"
 	for _, col := range []string{"_event", "event"} {
 		var statMin, statMax, valMin, valMax string
@@ -126,15 +113,7 @@ func TestDefaultLayout(t *testing.T) {
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	db, err := sql.Open("duckdb", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	db.SetMaxOpenConns(1)
-	if _, err := db.Exec("SET home_directory = '" + dir + "'"); err != nil {
-		t.Fatal(err)
-	}
+	db := openDuckDB(t, dir)
 	rs, err := db.Query(`select row_group_id, any_value(row_group_num_rows), string_agg(distinct compression, ','),
 	       bool_and(stats_min is not null and stats_max is not null) filter (where path_in_schema in ('_id', '_ts'))
 	  from parquet_metadata('` + path + `') group by 1 order by 1`)
@@ -164,4 +143,20 @@ func TestDefaultLayout(t *testing.T) {
 	if !slices.Equal(sizes, want) {
 		t.Fatalf("row groups of %v rows, want %v", sizes, want)
 	}
+}
+
+// openDuckDB opens a stock in-memory DuckDB with dir as its home, closed
+// with the test.
+func openDuckDB(t *testing.T, dir string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec("SET home_directory = '" + dir + "'"); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }
