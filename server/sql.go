@@ -75,7 +75,7 @@ func (s *Server) sql(ctx *fasthttp.RequestCtx, scope *query.Scope) {
 	// The answer is encoded straight into the response body, up to
 	// MaxSQLResultBytes: a query of a hundred million rows held them all
 	// in memory (6.9 GB) before the first byte left.
-	out := &limitWriter{w: ctx, left: s.opts.MaxSQLResultBytes}
+	out := &limitWriter{w: ctx, left: s.opts.MaxSQLResultBytes, limit: s.opts.MaxSQLResultBytes}
 	rw, err := encode.NewRowWriter(out, f, res.Schema)
 	if err != nil {
 		s.writeError(ctx, err)
@@ -98,18 +98,14 @@ func (s *Server) sql(ctx *fasthttp.RequestCtx, scope *query.Scope) {
 	ctx.SetContentType(f.ContentType())
 }
 
-// limitWriter writes to w until left bytes are used up, then fails with
-// base.ErrTooLarge.
+// limitWriter writes to w until left of its limit bytes are used up, then
+// fails with base.ErrTooLarge.
 type limitWriter struct {
-	w     io.Writer
-	left  int64
-	limit int64
+	w           io.Writer
+	left, limit int64
 }
 
 func (l *limitWriter) Write(p []byte) (int, error) {
-	if l.limit == 0 {
-		l.limit = l.left
-	}
 	if int64(len(p)) > l.left {
 		return 0, base.Errorf(base.ErrTooLarge,
 			"sql: the result is over the limit of %d bytes; narrow it (LIMIT, WHERE, aggregates) or page with OFFSET", l.limit)
