@@ -63,10 +63,10 @@ func parseCSV(body []byte) (*csvTable, error) {
 		return nil, csvError(err)
 	}
 	lineBreaksLF(header)
-	// Nor is a mark at the start of the first name (after a second mark, or
-	// after blank lines): each event's document starts with that name, and
-	// a reader would take the mark off, and the header line with it if
-	// nothing else is on it (FuzzParseCSV found both).
+	// A mark left at the start of the first name (a second mark, or one
+	// after blank lines) goes too: each event's document starts with that
+	// name, and a reader would take the mark off, and the header line with
+	// it if nothing else is on it (FuzzParseCSV found both).
 	header[0] = strings.TrimLeft(header[0], "\ufeff")
 	seen := make(map[string]int, len(header))
 	for i, name := range header {
