@@ -3,9 +3,9 @@ package jtdarrow
 import (
 	"math"
 	"strconv"
-	"strings"
 
 	"github.com/ducktail/ducktail/base"
+	"github.com/ducktail/ducktail/engine/jtd"
 )
 
 // Check returns an error (base.ErrInvalid) naming the JSON Pointer of the
@@ -17,38 +17,38 @@ import (
 func Check(props []Prop, obj map[string]any) error {
 	for _, p := range props {
 		if v, ok := obj[p.Name]; ok {
-			if ptr, ok := check(p.Mapping, v, "/"+escapePointer(p.Name)); !ok {
-				return base.Errorf(base.ErrInvalid, "%s: %v is beyond the range of its column (%s)", ptr, v, p.Mapping.typ)
+			if at, ok := check(p.Mapping, v, []string{p.Name}); !ok {
+				return base.Errorf(base.ErrInvalid, "%s: %v is beyond the range of its column (%s)", jtd.Pointer(at), v, p.Mapping.typ)
 			}
 		}
 	}
 	return nil
 }
 
-// check reports whether v fits m, and where it does not.
-func check(m *Mapping, v any, ptr string) (string, bool) {
+// check reports whether v, at path, fits m, and the path of what does not.
+func check(m *Mapping, v any, path []string) ([]string, bool) {
 	switch m.kind {
 	case kindFloat32, kindFloat64:
 		f, ok := toFloat(v)
 		if !ok {
-			return "", true // not a number: validation's business
+			return nil, true // not a number: validation's business
 		}
 		limit := math.MaxFloat64
 		if m.kind == kindFloat32 {
 			limit = math.MaxFloat32
 		}
-		return ptr, !math.IsInf(f, 0) && math.Abs(f) <= limit
+		return path, !math.IsInf(f, 0) && math.Abs(f) <= limit
 	case kindList:
 		xs, _ := v.([]any)
 		for i, x := range xs {
-			if at, ok := check(m.elem, x, ptr+"/"+strconv.Itoa(i)); !ok {
+			if at, ok := check(m.elem, x, append(path, strconv.Itoa(i))); !ok {
 				return at, false
 			}
 		}
 	case kindMap:
 		obj, _ := v.(map[string]any)
 		for k, x := range obj {
-			if at, ok := check(m.elem, x, ptr+"/"+escapePointer(k)); !ok {
+			if at, ok := check(m.elem, x, append(path, k)); !ok {
 				return at, false
 			}
 		}
@@ -56,16 +56,11 @@ func check(m *Mapping, v any, ptr string) (string, bool) {
 		obj, _ := v.(map[string]any)
 		for _, f := range m.fields {
 			if x, ok := obj[f.Name]; ok {
-				if at, ok := check(f.Mapping, x, ptr+"/"+escapePointer(f.Name)); !ok {
+				if at, ok := check(f.Mapping, x, append(path, f.Name)); !ok {
 					return at, false
 				}
 			}
 		}
 	}
-	return "", true
-}
-
-// escapePointer escapes a name as a JSON Pointer token (RFC 6901).
-func escapePointer(s string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
+	return nil, true
 }
