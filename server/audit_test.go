@@ -80,7 +80,7 @@ func TestReadSelectorsAgree(t *testing.T) {
 	if r := ts.admin("GET", "/user/sel:b[1]", nil); r.code != 200 || !strings.Contains(string(r.body), `"id":1`) {
 		t.Errorf("GET /user/sel:b[1]: %d %s", r.code, r.body)
 	}
-	for _, p := range []string{"/user/sel.limit(0)", "/user/sel?limit=0", "/user/sel.limit(1000001)", "/user/sel?limit=1000001"} {
+	for _, p := range []string{"/user/sel.limit(0)", "/user/sel?limit=0", "/user/sel.limit(1000001)", "/user/sel?limit=1000001", "/user/sel?limit=ten"} {
 		if r := ts.admin("GET", p, nil); r.code != 400 || !strings.Contains(r.errorText(t), "from 1 to 1000000") {
 			t.Errorf("GET %s: %d %s, want 400 naming the range of limits", p, r.code, r.body)
 		}

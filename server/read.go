@@ -177,7 +177,6 @@ func rangeFromArgs(args *fasthttp.Args) (query.Range, error) {
 	}{
 		{"from", &r.From, 0}, {"to", &r.To, 0},
 		{"since", &r.Since, math.MinInt64}, {"until", &r.Until, math.MinInt64},
-		{"limit", &r.Limit, math.MinInt64}, // checkLimit
 	} {
 		v := args.Peek(p.key)
 		if v == nil {
@@ -189,10 +188,15 @@ func rangeFromArgs(args *fasthttp.Args) (query.Range, error) {
 		}
 		*p.dst = n
 	}
-	if args.Peek("limit") != nil {
-		if err := checkLimit(fmt.Sprintf("limit=%d", r.Limit), r.Limit); err != nil {
+	if v := args.Peek("limit"); v != nil {
+		n, err := strconv.ParseInt(string(v), 10, 64)
+		if err != nil {
+			n = 0 // not a number: refused below, as a limit out of range
+		}
+		if err := checkLimit(fmt.Sprintf("limit=%s", v), n); err != nil {
 			return r, err
 		}
+		r.Limit = n
 	}
 	return r, nil
 }
