@@ -15,22 +15,43 @@ import (
 	"github.com/ducktail/ducktail/storage/segment/segmenttest"
 )
 
+// layouts are the segment layouts the layout benchmarks weigh: rows per
+// row group, data page bytes, and rows per page of the columns cut by rows
+// (noRowCut: by size only, as before PageRows).
+var layouts = []segment.WriterOptions{
+	{RowGroupRows: 128 << 10, PageSize: 64 << 10, PageRows: noRowCut},
+	{RowGroupRows: 128 << 10, PageSize: 64 << 10, PageRows: 16 << 10},
+	{RowGroupRows: 128 << 10, PageSize: 64 << 10, PageRows: 8 << 10},
+	{RowGroupRows: 128 << 10, PageSize: 64 << 10, PageRows: 4 << 10},
+	{RowGroupRows: 32 << 10, PageSize: 64 << 10, PageRows: noRowCut},
+}
+
+const noRowCut = 1 << 40
+
+func layoutName(o segment.WriterOptions) string {
+	rows := "size"
+	if o.PageRows != noRowCut {
+		rows = fmt.Sprintf("%dk", o.PageRows>>10)
+	}
+	return fmt.Sprintf("group=%dk/page=%dk/rows=%s", o.RowGroupRows>>10, o.PageSize>>10, rows)
+}
+
 // BenchmarkReadLayout weighs the segment layout (rows per row group, data
-// page size) for 1,000-row reads at random offsets of a 1M-row segment of
-// untyped events, through one open Reader with the pooled allocator, as
-// query.Reader reads. A seek read skips, in every column whose pages are
-// cut by size only (_ts, _event, _sub, _tenant encode to almost nothing),
-// the values from the row group's start: smaller groups bound that work;
-// smaller pages bound the decompression of _data. file_bytes is the cost.
+// page size, rows per page) for 1,000-row reads at random offsets of a
+// 1M-row segment of untyped events, through one open Reader with the
+// pooled allocator, as query.Reader reads. A seek read skips, in every
+// column with one page per group (cut by size only, _ts encodes to almost
+// nothing), the values from the row group's start: pages cut by rows, or
+// smaller groups, bound that work; smaller pages bound the decompression
+// of _data. file_bytes is the cost.
 func BenchmarkReadLayout(b *testing.B) {
 	const rows, n = 1_000_000, 1000
 	recs := segmenttest.EventBatches(memory.DefaultAllocator, 0, rows, 10_000)
 	defer segmenttest.Release(recs)
-	for _, group := range []int64{128 << 10, 32 << 10, 16 << 10} {
-		for _, page := range []int64{256 << 10, 64 << 10} {
-			b.Run(fmt.Sprintf("group=%dk/page=%dk", group>>10, page>>10), func(b *testing.B) {
+	for _, opts := range layouts {
+		{
+			b.Run(layoutName(opts), func(b *testing.B) {
 				var buf bytes.Buffer
-				opts := segment.WriterOptions{RowGroupRows: group, PageSize: page}
 				if _, err := segment.Write(&buf, segmenttest.EventSchema(), recs, opts); err != nil {
 					b.Fatal(err)
 				}
@@ -65,10 +86,9 @@ func BenchmarkWriteLayout(b *testing.B) {
 	const rows = 1_000_000
 	recs := segmenttest.EventBatches(memory.DefaultAllocator, 0, rows, 10_000)
 	defer segmenttest.Release(recs)
-	for _, group := range []int64{128 << 10, 32 << 10, 16 << 10} {
-		for _, page := range []int64{256 << 10, 64 << 10} {
-			b.Run(fmt.Sprintf("group=%dk/page=%dk", group>>10, page>>10), func(b *testing.B) {
-				opts := segment.WriterOptions{RowGroupRows: group, PageSize: page}
+	for _, opts := range layouts {
+		{
+			b.Run(layoutName(opts), func(b *testing.B) {
 				var buf bytes.Buffer
 				for b.Loop() {
 					buf.Reset()

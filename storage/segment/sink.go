@@ -59,7 +59,7 @@ func flatTypes(s *arrow.Schema) bool {
 
 // newSink returns the sink for schema s written as phys (s with its utf8
 // fields dictionary-typed), storing the serialised s as ARROW:schema.
-func newSink(s, phys *arrow.Schema, w io.Writer, props *parquet.WriterProperties, storedSchema string, mem memory.Allocator) (sink, error) {
+func newSink(s, phys *arrow.Schema, w io.Writer, props *parquet.WriterProperties, pageRows int64, storedSchema string, mem memory.Allocator) (sink, error) {
 	arrowProps := pqarrow.NewArrowWriterProperties(pqarrow.WithAllocator(mem))
 	if !flatTypes(s) {
 		fw, err := pqarrow.NewFileWriter(phys, w, props, arrowProps)
@@ -86,7 +86,7 @@ func newSink(s, phys *arrow.Schema, w io.Writer, props *parquet.WriterProperties
 	if err != nil {
 		return nil, err
 	}
-	return &flatSink{fw: fw, s: s, ctx: pqarrow.NewArrowWriteContext(context.Background(), &arrowProps)}, nil
+	return &flatSink{fw: fw, s: s, ctx: pqarrow.NewArrowWriteContext(context.Background(), &arrowProps), pageRows: pageRows}, nil
 }
 
 // arrowSink writes through pqarrow.FileWriter.
@@ -113,11 +113,19 @@ func (a *arrowSink) close() error { return a.fw.Close() }
 
 // flatSink drives the Parquet file and column writers itself.
 type flatSink struct {
-	fw  *file.Writer
-	s   *arrow.Schema
-	ctx context.Context // pqarrow's write context: its scratch buffer
-	rgw file.SerialRowGroupWriter
-	def []int16 // definition levels, reused
+	fw       *file.Writer
+	s        *arrow.Schema
+	ctx      context.Context // pqarrow's write context: its scratch buffer
+	rgw      file.SerialRowGroupWriter
+	def      []int16 // definition levels, reused
+	pageRows int64   // a page of a column written by writeChunks ends at least every pageRows rows
+}
+
+// pageCutter is what flatSink needs of a column writer to end a page at
+// a row it chooses; parquet/file's column writers all have it.
+type pageCutter interface {
+	FlushCurrentPage() error
+	EstimatedBufferedValueBytes() int64
 }
 
 func (f *flatSink) newRowGroup() error {
@@ -154,12 +162,27 @@ func (f *flatSink) levels(col int, a arrow.Array) []int16 {
 	return def
 }
 
+// writeChunks writes the column in pieces that end every pageRows rows
+// of the row group, and ends the page there unless the column is
+// dictionary-encoded. arrow-go cuts pages by size only, so a column whose
+// values encode to almost nothing (_ts delta-packed, a mostly-null typed
+// field) would have one page per row group, and a seek read would decode
+// it from the group's start: a read deep into a 128k-row group took
+// longer than one near its start, and a stream of big segments read
+// slower than a small one (docs/range-reads.md). Dictionary indices are
+// left to the size rule: they are cheap to skip.
 func (f *flatSink) writeChunks(col int, chunks []arrow.Array, off, n int64) error {
 	cw, err := f.rgw.NextColumn()
 	if err != nil {
 		return err
 	}
+	cut, _ := cw.(pageCutter)
+	switch cw.CurrentEncoder().Encoding() {
+	case parquet.Encodings.PlainDict, parquet.Encodings.RLEDict:
+		cut = nil
+	}
 	nullable := f.s.Field(col).Nullable
+	pos := int64(0) // rows of this column written
 	for _, c := range chunks {
 		if n == 0 {
 			break
@@ -170,14 +193,30 @@ func (f *flatSink) writeChunks(col int, chunks []arrow.Array, off, n int64) erro
 			continue
 		}
 		hi := min(clen, off+n)
-		part := array.NewSlice(c, off, hi)
 		n -= hi - off
-		off = 0
-		err := pqarrow.WriteArrowToColumn(f.ctx, cw, part, f.levels(col, part), nil, nullable)
-		part.Release()
-		if err != nil {
-			return err
+		for off < hi {
+			end := hi
+			if cut != nil {
+				end = off + min(hi-off, f.pageRows-pos%f.pageRows)
+			}
+			part := array.NewSlice(c, off, end)
+			err := pqarrow.WriteArrowToColumn(f.ctx, cw, part, f.levels(col, part), nil, nullable)
+			part.Release()
+			if err != nil {
+				return err
+			}
+			pos += end - off
+			off = end
+			// A page with no values buffered (arrow-go just cut one by
+			// size, or the rows are all null) is not ended: an empty page
+			// is invalid, and a null one costs nothing to skip.
+			if cut != nil && pos%f.pageRows == 0 && cut.EstimatedBufferedValueBytes() > 0 {
+				if err := cut.FlushCurrentPage(); err != nil {
+					return err
+				}
+			}
 		}
+		off = 0
 	}
 	return nil
 }
