@@ -10,8 +10,14 @@
 // Every answer is checked: status 200, a JSON array of exactly span
 // events, the first with id X; anything else counts as an error by kind.
 //
-// It prints one JSON line on stdout (p50/p99/max latency in ms, requests/s,
-// errors) and one human-readable line on stderr, and exits 1 when no read
-// succeeded. Like bench/loadgen it only talks to 127.0.0.1. The package
+// With -baseline-stream (and -baseline-events, -baseline-label) each
+// connection reads the baseline stream and the stream in turn, request by
+// request, so that both are measured over the same moments of a shared
+// machine: comparing two runs one after the other measured the machine's
+// drift as much as the streams.
+//
+// It prints one JSON line per stream on stdout, the baseline's first
+// (p50/p99/max latency in ms, requests/s, errors), and one human-readable
+// line each on stderr, and exits 1 when a stream had no read succeed. Like bench/loadgen it only talks to 127.0.0.1. The package
 // has no package-level mutable state.
 package main

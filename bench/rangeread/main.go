@@ -26,6 +26,19 @@ type config struct {
 	conns                           int
 	duration, warmup, timeout       time.Duration
 	seed                            uint64
+	// The baseline stream, read in turn with the stream when set.
+	bstream, blabel string
+	bevents         int64
+}
+
+// streams returns the streams read: the baseline (if any) first.
+func (c config) streams() []config {
+	if c.bstream == "" {
+		return []config{c}
+	}
+	b := c
+	b.stream, b.label, b.events = c.bstream, c.blabel, c.bevents
+	return []config{b, c}
 }
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -46,6 +59,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&c.warmup, "warmup", time.Second, "unmeasured reads before")
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Second, "per-request timeout")
 	fs.Uint64Var(&c.seed, "seed", 1, "random seed of the offsets")
+	fs.StringVar(&c.bstream, "baseline-stream", "", "ACCOUNT/NAME of a stream to read in turn with -stream, request by request")
+	fs.Int64Var(&c.bevents, "baseline-events", 0, "number of events the baseline stream holds")
+	fs.StringVar(&c.blabel, "baseline-label", "", "name of the baseline's run in the report")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -56,13 +72,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "rangeread:", err)
 		return 2
 	}
-	res := measure(c)
-	fmt.Fprintln(stdout, res.JSON())
-	fmt.Fprintln(stderr, res.Human())
-	if res.OK == 0 {
-		return 1
+	code := 0
+	for _, res := range measure(c) {
+		fmt.Fprintln(stdout, res.JSON())
+		fmt.Fprintln(stderr, res.Human())
+		if res.OK == 0 {
+			code = 1
+		}
 	}
-	return 0
+	return code
 }
 
 func (c *config) check() error {
@@ -76,6 +94,14 @@ func (c *config) check() error {
 	}
 	if c.events < c.span {
 		errs = append(errs, fmt.Errorf("-events: %d is below -span %d", c.events, c.span))
+	}
+	if c.bstream != "" {
+		if !latency.IsStream(c.bstream) {
+			errs = append(errs, fmt.Errorf("-baseline-stream: %q: want ACCOUNT/NAME", c.bstream))
+		}
+		if c.bevents < c.span {
+			errs = append(errs, fmt.Errorf("-baseline-events: %d is below -span %d", c.bevents, c.span))
+		}
 	}
 	if c.conns < 1 || c.conns > 256 {
 		errs = append(errs, fmt.Errorf("-c: %d is not between 1 and 256", c.conns))
@@ -94,8 +120,10 @@ func (c config) target(x int64) string {
 	return fmt.Sprintf("%s/%s?from=%d&to=%d", c.base, c.stream, x, x+c.span)
 }
 
-// measure runs the warm-up and the measured phase.
-func measure(c config) Result {
+// measure runs the warm-up and the measured phase, and reports each stream.
+// With a baseline, every connection reads the two streams in turn, so
+// that both see the same moments of a shared, noisy machine.
+func measure(c config) []Result {
 	u, _ := url.Parse(c.base)
 	hc := &fasthttp.HostClient{Addr: u.Host, MaxConns: c.conns, ReadTimeout: c.timeout, WriteTimeout: c.timeout,
 		MaxResponseBodySize: 256 << 20, DisablePathNormalizing: true, NoDefaultUserAgentHeader: true}
@@ -104,13 +132,22 @@ func measure(c config) Result {
 		phase(hc, c, c.warmup, c.seed+1)
 	}
 	ws, elapsed := phase(hc, c, c.duration, c.seed)
-	return merge(c, ws, elapsed)
+	var out []Result
+	for i, sc := range c.streams() {
+		mine := make([]*worker, len(ws))
+		for j, w := range ws {
+			mine[j] = w[i]
+		}
+		out = append(out, merge(sc, mine, elapsed))
+	}
+	return out
 }
 
 // worker is one connection's figures.
 type worker struct {
 	lat    []time.Duration
 	ok     int64
+	bytes  int64 // body bytes of the ok answers
 	errors map[string]int64
 }
 
@@ -121,23 +158,28 @@ func (w *worker) fail(k string) {
 	w.errors[k]++
 }
 
-func phase(hc *fasthttp.HostClient, c config, d time.Duration, seed uint64) ([]*worker, time.Duration) {
-	ws := make([]*worker, c.conns)
+// phase reads until d is over, each connection going through the
+// streams in turn; it returns each connection's figures per stream.
+func phase(hc *fasthttp.HostClient, c config, d time.Duration, seed uint64) ([][]*worker, time.Duration) {
+	streams := c.streams()
+	ws := make([][]*worker, c.conns)
 	start := time.Now()
 	deadline := start.Add(d)
 	var wg sync.WaitGroup
 	for i := range ws {
-		w := &worker{}
-		ws[i] = w
+		for range streams {
+			ws[i] = append(ws[i], &worker{})
+		}
 		rng := rand.New(rand.NewPCG(seed, uint64(i)))
 		wg.Go(func() {
 			req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
 			defer fasthttp.ReleaseRequest(req)
 			defer fasthttp.ReleaseResponse(resp)
-			for time.Now().Before(deadline) {
-				x := rng.Int64N(c.events - c.span + 1)
+			for k := 0; time.Now().Before(deadline); k++ {
+				sc, w := streams[k%len(streams)], ws[i][k%len(streams)]
+				x := rng.Int64N(sc.events - sc.span + 1)
 				req.Reset()
-				req.SetRequestURI(c.target(x))
+				req.SetRequestURI(sc.target(x))
 				req.Header.Set("Accept", "application/json")
 				if c.auth != "" {
 					req.Header.Set("Authorization", c.auth)
@@ -156,6 +198,7 @@ func phase(hc *fasthttp.HostClient, c config, d time.Duration, seed uint64) ([]*
 					continue
 				}
 				w.ok++
+				w.bytes += int64(len(resp.Body()))
 			}
 		})
 	}
@@ -204,18 +247,26 @@ type Result struct {
 	P50Ms    float64          `json:"p50_ms"`
 	P99Ms    float64          `json:"p99_ms"`
 	MaxMs    float64          `json:"max_ms"`
+	// AnswerBytes is the mean body size of the ok answers: a stream of
+	// bigger ids answers more bytes for the same events.
+	AnswerBytes int64 `json:"answer_bytes"`
 }
 
 func merge(c config, ws []*worker, elapsed time.Duration) Result {
 	r := Result{Label: c.label, Stream: c.stream, Form: c.form, Events: c.events, Span: c.span, Conns: c.conns,
 		Seconds: elapsed.Seconds(), Errors: map[string]int64{}}
 	var all []time.Duration
+	var bytes int64
 	for _, w := range ws {
 		all = append(all, w.lat...)
 		r.OK += w.ok
+		bytes += w.bytes
 		for k, n := range w.errors {
 			r.Errors[k] += n
 		}
+	}
+	if r.OK > 0 {
+		r.AnswerBytes = bytes / r.OK
 	}
 	r.Requests = r.OK
 	for _, n := range r.Errors {
@@ -242,6 +293,6 @@ func (r Result) Human() string {
 	if label == "" {
 		label = r.Stream + " " + r.Form
 	}
-	return fmt.Sprintf("%s: %d-event reads from %d events, %d conns: p50 %.2f ms, p99 %.2f ms, max %.2f ms, %.1f req/s, %d/%d ok, %s (%.1f s)",
-		label, r.Span, r.Events, r.Conns, r.P50Ms, r.P99Ms, r.MaxMs, r.ReqPerS, r.OK, r.Requests, errs, r.Seconds)
+	return fmt.Sprintf("%s: %d-event reads from %d events, %d conns: p50 %.2f ms, p99 %.2f ms, max %.2f ms, %.1f req/s, %d B an answer, %d/%d ok, %s (%.1f s)",
+		label, r.Span, r.Events, r.Conns, r.P50Ms, r.P99Ms, r.MaxMs, r.ReqPerS, r.AnswerBytes, r.OK, r.Requests, errs, r.Seconds)
 }

@@ -58,11 +58,28 @@ func TestConfigCheck(t *testing.T) {
 		func(c *config) { c.form = "sql" },
 		func(c *config) { c.events = 9 },
 		func(c *config) { c.conns = 0 },
+		func(c *config) { c.bstream, c.bevents = "nope", 10 },
+		func(c *config) { c.bstream, c.bevents = "a/t", 9 },
 	} {
 		c := good
 		bad(&c)
 		if err := c.check(); err == nil {
 			t.Fatalf("accepted %+v", c)
 		}
+	}
+}
+
+// TestStreamsInTurn: with a baseline, the baseline comes first and keeps
+// the stream's span and form with its own name, label and size.
+func TestStreamsInTurn(t *testing.T) {
+	c := config{stream: "a/big", label: "big", events: 100, span: 10, form: "slice"}
+	if got := c.streams(); len(got) != 1 || got[0].stream != "a/big" {
+		t.Fatalf("no baseline: %+v", got)
+	}
+	c.bstream, c.blabel, c.bevents = "a/small", "small", 20
+	got := c.streams()
+	if len(got) != 2 || got[0].stream != "a/small" || got[0].label != "small" || got[0].events != 20 ||
+		got[0].span != 10 || got[0].form != "slice" || got[1].stream != "a/big" || got[1].events != 100 {
+		t.Fatalf("baseline: %+v", got)
 	}
 }

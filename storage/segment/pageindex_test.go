@@ -19,11 +19,11 @@ import (
 // TestColumnIndexPages: every page of a text column that holds values is a
 // non-null page of the column index whose min and max bound its values,
 // for dictionary and plain columns, with and without nulls. A dictionary
-// column's page statistics are set once per row group from the dictionary
-// (sink.go, as pqarrow does); a page cut after the first would count no
-// values and be recorded as a null page, and a reader filtering pages by
-// the column index would skip rows that are there. arrow-go v18.8 writes a
-// row group's dictionary indices as one page (the test logs the pages).
+// column's page statistics are computed by the sink from the codes each
+// page's rows use (sink.go), not by pqarrow; a page left without them would
+// be recorded as a null page, and a reader filtering pages by the column
+// index would skip rows that are there. Its pages end every
+// DefaultPageRows rows (the test logs the pages).
 func TestColumnIndexPages(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
@@ -124,12 +124,12 @@ func TestColumnIndexPages(t *testing.T) {
 	}
 }
 
-// TestPagesCutByRows: the pages of a column of flat type that is not
-// dictionary-encoded end every DefaultPageRows rows of the row group
-// (sink.go), so a seek read decodes at most a page of it, including a
-// column that encodes to almost nothing (_ts) and one with runs of nulls
-// longer than a page; and reads across the page ends return the rows
-// written.
+// TestPagesCutByRows: the pages of every column of flat type end every
+// DefaultPageRows rows of the row group (sink.go), so a seek read decodes
+// at most a page of each, including a column that encodes to almost
+// nothing (_ts), dictionary indices (_event, event) and a column with runs
+// of nulls longer than a page (whose all-null pages are not cut); and
+// reads across the page ends return the rows written.
 func TestPagesCutByRows(t *testing.T) {
 	const rows, group, page = 300_000, segment.DefaultRowGroupRows, segment.DefaultPageRows
 	s := segmenttest.DemoSchema()
@@ -176,7 +176,7 @@ func TestPagesCutByRows(t *testing.T) {
 		if g+1 < fr.NumRowGroups() && n != group {
 			t.Fatalf("row group %d: %d rows, want %d", g, n, group)
 		}
-		for _, col := range []int{1, 5, 7} { // _ts, timestamp, value
+		for _, col := range []int{1, 2, 5, 6, 7} { // _ts, _event, timestamp, event, value
 			oi, err := rg.GetOffsetIndex(col)
 			if err != nil || oi == nil {
 				t.Fatalf("row group %d column %d: no offset index (%v)", g, col, err)
@@ -200,9 +200,10 @@ func TestPagesCutByRows(t *testing.T) {
 						}
 					}
 				}
-				// _ts is a few bytes a page: only the row rule cuts it.
-				if col == 1 && loc.FirstRowIndex != int64(p)*page {
-					t.Fatalf("row group %d: _ts page %d starts at row %d, want %d", g, p, loc.FirstRowIndex, int64(p)*page)
+				// _ts is a few bytes a page, and dictionary indices are
+				// cut by rows only.
+				if col != 5 && col != 7 && loc.FirstRowIndex != int64(p)*page {
+					t.Fatalf("row group %d: %s page %d starts at row %d, want %d", g, s.Field(col).Name, p, loc.FirstRowIndex, int64(p)*page)
 				}
 			}
 		}

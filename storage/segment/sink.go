@@ -1,6 +1,7 @@
 package segment
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -118,7 +119,8 @@ type flatSink struct {
 	ctx      context.Context // pqarrow's write context: its scratch buffer
 	rgw      file.SerialRowGroupWriter
 	def      []int16 // definition levels, reused
-	pageRows int64   // a page of a column written by writeChunks ends at least every pageRows rows
+	used     []bool  // writeDict: the dictionary codes a page uses, reused
+	pageRows int64   // a page of a column ends every pageRows rows (writeChunks)
 }
 
 // pageCutter is what flatSink needs of a column writer to end a page at
@@ -228,6 +230,10 @@ type dictEncoder interface {
 	NumEntries() int
 }
 
+// writeDict writes d's indices with page statistics from the dictionary,
+// a page every pageRows rows (writeChunks says why). pqarrow would hash
+// every index to find the values a page uses; here a page's statistics
+// come from the codes its rows use, marked in f.used.
 func (f *flatSink) writeDict(col int, d *array.Dictionary) error {
 	cw, err := f.rgw.NextColumn()
 	if err != nil {
@@ -239,24 +245,89 @@ func (f *flatSink) writeDict(col int, d *array.Dictionary) error {
 		// No dictionary for this column: pqarrow writes the values.
 		return pqarrow.WriteArrowToColumn(f.ctx, cw, d, def, nil, f.s.Field(col).Nullable)
 	}
-	dict := d.Dictionary()
+	dict, ok := d.Dictionary().(*array.String)
+	if !ok {
+		return fmt.Errorf("segment: dictionary of column %s is %s, want utf8", f.s.Field(col).Name, d.Dictionary().DataType())
+	}
 	if err := enc.PutDictionary(dict); err != nil {
 		return err
 	}
 	if enc.NumEntries() != dict.Len() {
 		return fmt.Errorf("segment: dictionary of column %s has repeated values", f.s.Field(col).Name)
 	}
-	if st := cw.PageStatistics(); st != nil {
-		// As pqarrow's, but from the dictionary: dictBuilder put in it
-		// exactly the values of these rows.
-		nulls := int64(d.NullN())
-		st.IncNulls(nulls)
-		st.IncNumValues(int64(d.Len()) - nulls)
-		if err := st.UpdateFromArrow(dict, false); err != nil {
+	cut, _ := cw.(pageCutter)
+	codes := d.Indices().(*array.Int32).Int32Values()
+	n := int64(d.Len())
+	for lo := int64(0); lo < n; lo += f.pageRows {
+		hi := min(n, lo+f.pageRows)
+		if st := cw.PageStatistics(); st != nil {
+			if err := f.dictStats(st, d, dict, codes, lo, hi); err != nil {
+				return err
+			}
+		}
+		part := array.NewSlice(d.Indices(), lo, hi)
+		var pdef []int16
+		if def != nil {
+			pdef = def[lo:hi]
+		}
+		err := cw.WriteDictIndices(part, pdef, nil)
+		part.Release()
+		if err != nil {
 			return err
 		}
+		// WriteDictIndices never ends a page by itself (its size rule
+		// counts values put, not indices), so this page holds hi-lo rows.
+		if hi < n && cut != nil {
+			if err := cut.FlushCurrentPage(); err != nil {
+				return err
+			}
+		}
 	}
-	return cw.WriteDictIndices(d.Indices(), def, nil)
+	return nil
+}
+
+// dictStats adds to st, the statistics of the page being written, rows
+// [lo, hi) of d: their nulls, values, and the smallest and largest value
+// they use.
+func (f *flatSink) dictStats(st metadata.TypedStatistics, d *array.Dictionary, dict *array.String, codes []int32, lo, hi int64) error {
+	bs, ok := st.(*metadata.ByteArrayStatistics)
+	if !ok {
+		return fmt.Errorf("segment: statistics of a text column are %T", st)
+	}
+	if cap(f.used) < dict.Len() {
+		f.used = make([]bool, dict.Len())
+	}
+	used := f.used[:dict.Len()]
+	clear(used)
+	nulls := int64(0)
+	for i := lo; i < hi; i++ {
+		if d.IsNull(int(i)) {
+			nulls++
+			continue
+		}
+		used[codes[i]] = true
+	}
+	st.IncNulls(nulls)
+	st.IncNumValues(hi - lo - nulls)
+	var minV, maxV []byte
+	first := true
+	for code, u := range used {
+		if !u {
+			continue
+		}
+		v := []byte(dict.Value(code))
+		if first || bytes.Compare(v, minV) < 0 {
+			minV = v
+		}
+		if first || bytes.Compare(v, maxV) > 0 {
+			maxV = v
+		}
+		first = false
+	}
+	if !first {
+		bs.SetMinMax(minV, maxV)
+	}
+	return nil
 }
 
 func (f *flatSink) close() error { return f.fw.Close() }

@@ -53,8 +53,14 @@ func CheckTarget(base, stream string) (string, []error) {
 	if err != nil || u.Scheme != "http" || u.Hostname() != "127.0.0.1" || u.Port() == "" || (u.Path != "" && u.Path != "/") {
 		errs = append(errs, fmt.Errorf("-url: %q: want http://127.0.0.1:PORT", base))
 	}
-	if a, n, ok := strings.Cut(stream, "/"); !ok || a == "" || n == "" || strings.ContainsAny(n, "/?#[]()") {
+	if !IsStream(stream) {
 		errs = append(errs, fmt.Errorf("-stream: %q: want ACCOUNT/NAME", stream))
 	}
 	return strings.TrimSuffix(base, "/"), errs
+}
+
+// IsStream reports whether stream is of the form ACCOUNT/NAME.
+func IsStream(stream string) bool {
+	a, n, ok := strings.Cut(stream, "/")
+	return ok && a != "" && n != "" && !strings.ContainsAny(n, "/?#[]()")
 }
