@@ -186,3 +186,40 @@ func TestSQLResultLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestHeadStream: HEAD on a stream answers as GET would, without the body:
+// the same status and Content-Type for a listing, an event, a missing
+// event and a subscription (which it does not open), and 401 without a
+// key on a private stream.
+func TestHeadStream(t *testing.T) {
+	ts := startServer(t)
+	if r := ts.admin("POST", "/user/head", []byte(`{"a":1}`), "Content-Type", "application/json"); r.code != 200 {
+		t.Fatalf("post: %d %s", r.code, r.body)
+	}
+	for _, c := range []struct {
+		path, accept string
+		code         int
+		ctype        string
+	}{
+		{"/user/head", "application/json", 200, "application/json"},
+		{"/user/head", "text/csv", 200, "text/csv"},
+		{"/user/head[0]", "", 200, "application/json"},
+		{"/user/head[5]", "", 404, "application/json"},
+		{"/user/head", "text/event-stream", 200, "text/event-stream"},
+	} {
+		// A subscription's GET never ends: its headers are what HEAD must say.
+		get := response{code: 200, header: http.Header{"Content-Type": {"text/event-stream"}}}
+		if c.accept != "text/event-stream" {
+			get = ts.admin("GET", c.path, nil, "Accept", c.accept)
+		}
+		head := ts.admin("HEAD", c.path, nil, "Accept", c.accept)
+		if head.code != c.code || get.code != c.code || len(head.body) != 0 ||
+			!strings.HasPrefix(head.header.Get("Content-Type"), c.ctype) || !strings.HasPrefix(get.header.Get("Content-Type"), c.ctype) {
+			t.Errorf("HEAD %s (Accept %q): %d %q, %d bytes; GET %d %q; want %d %s and no body",
+				c.path, c.accept, head.code, head.header.Get("Content-Type"), len(head.body), get.code, get.header.Get("Content-Type"), c.code, c.ctype)
+		}
+	}
+	if r := ts.do("HEAD", "/user/head", nil); r.code != 401 {
+		t.Errorf("HEAD without a key: %d, want 401", r.code)
+	}
+}

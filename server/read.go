@@ -41,11 +41,12 @@ func (s *Server) stream(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	name := base.StreamName{Account: p.Account, Name: p.Stream}
-	if m := string(ctx.Method()); m != fasthttp.MethodGet {
+	// HEAD is answered as GET without the body (fasthttp drops it).
+	if m := string(ctx.Method()); m != fasthttp.MethodGet && m != fasthttp.MethodHead {
 		// POST and PUT were routed before reaching here (server.go).
 		writeErrorBody(ctx, fasthttp.StatusMethodNotAllowed, "method "+m+
 			" is not allowed on a stream; use GET to read, POST to append, PUT {stream}:{type} to define a type", 0)
-		ctx.Response.Header.Set("Allow", "GET, POST, PUT")
+		ctx.Response.Header.Set("Allow", "GET, HEAD, POST, PUT")
 		return
 	}
 	if !s.authorizePath(ctx, p, name, access.Read) {
@@ -109,6 +110,10 @@ func (s *Server) stream(ctx *fasthttp.RequestCtx) {
 		case "", "false", "0":
 		default:
 			s.writeError(ctx, base.Errorf(base.ErrInvalid, "query parameter data=%q: want true or false", d))
+			return
+		}
+		if ctx.IsHead() {
+			sseHeaders(ctx) // a subscription's headers, without opening one
 			return
 		}
 		s.subscribe(ctx, st, r, withData, explicit)

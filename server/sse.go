@@ -41,9 +41,7 @@ func (s *Server) subscribe(ctx *fasthttp.RequestCtx, st *engine.Stream, r query.
 			start = id + 1
 		}
 	}
-	ctx.SetContentType("text/event-stream")
-	ctx.Response.Header.Set("Cache-Control", "no-cache")
-	ctx.Response.Header.Set("X-Accel-Buffering", "no")
+	sseHeaders(ctx)
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		// A retry hint for EventSource, and a first flush so the client
 		// knows the subscription is live.
@@ -208,3 +206,11 @@ func (c closingCtx) Err() error {
 
 // errClosing ends a subscription's read when the server shuts down.
 var errClosing = errors.New("server: shutting down")
+
+// sseHeaders sets the headers of a subscription's answer (also HEAD's).
+func sseHeaders(ctx *fasthttp.RequestCtx) {
+	ctx.SetContentType("text/event-stream")
+	ctx.Response.Header.Set("Cache-Control", "no-cache")
+	// Proxies such as nginx would otherwise buffer the events.
+	ctx.Response.Header.Set("X-Accel-Buffering", "no")
+}

@@ -5,12 +5,14 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"io"
+	"math"
 	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
 // sqlSchema has the types DuckDB hands back through Arrow.
@@ -184,5 +186,29 @@ func TestRowsColumnMismatch(t *testing.T) {
 	}
 	if err := rw.Write(record(t, s, sqlRows)); err == nil {
 		t.Error("record with more columns than the schema accepted")
+	}
+}
+
+// TestRowsCSVNonFinite: NaN and the infinities are nan, inf and -inf in CSV
+// (as DuckDB writes and reads them), not the null JSON has to say, which a
+// CSV reader would take for a null.
+func TestRowsCSVNonFinite(t *testing.T) {
+	s := arrow.NewSchema([]arrow.Field{
+		{Name: "d", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+		{Name: "f", Type: arrow.PrimitiveTypes.Float32, Nullable: true},
+	}, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, s)
+	defer b.Release()
+	d, f := b.Field(0).(*array.Float64Builder), b.Field(1).(*array.Float32Builder)
+	d.AppendValues([]float64{math.NaN(), math.Inf(1), math.Inf(-1), 1.5, 0}, []bool{true, true, true, true, false})
+	f.AppendValues([]float32{float32(math.Inf(-1)), float32(math.NaN()), 2.25, float32(math.Inf(1)), 0}, []bool{true, true, true, true, false})
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	want := "d,f\nnan,-inf\ninf,nan\n-inf,2.25\n1.5,inf\n,\n"
+	if got := writeRows(t, CSV, s, rec); string(got) != want {
+		t.Errorf("CSV:\n got %q\nwant %q", got, want)
+	}
+	if got := writeRows(t, JSON, s, rec); string(got) != `[{"d":null,"f":null},{"d":null,"f":null},{"d":null,"f":2.25},{"d":1.5,"f":null},{"d":null,"f":null}]` {
+		t.Errorf("JSON: %s", got)
 	}
 }

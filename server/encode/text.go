@@ -1,6 +1,7 @@
 package encode
 
 import (
+	"math"
 	"unicode"
 	"unicode/utf8"
 
@@ -11,7 +12,8 @@ import (
 // newTextAppender returns the CSV text appender of arr: nulls append
 // nothing, strings are raw (invalid UTF-8 bytes become U+FFFD), binary is
 // base64, temporal values are their JSON text without quotes, numbers and
-// bools as in JSON, and nested values their JSON text.
+// bools as in JSON (but NaN and infinities as nan, inf and -inf), and
+// nested values their JSON text.
 func newTextAppender(arr arrow.Array) ValueAppender {
 	f := newNonNullTextAppender(arr)
 	if arr.NullN() == 0 {
@@ -28,6 +30,16 @@ func newTextAppender(arr arrow.Array) ValueAppender {
 func newNonNullTextAppender(arr arrow.Array) ValueAppender {
 	if _, ok := arr.(*array.Null); ok {
 		return func(dst []byte, _ int) []byte { return dst }
+	}
+	switch a := arr.(type) {
+	case *array.Float16:
+		return func(dst []byte, i int) []byte { return appendTextFloat(dst, float64(a.Value(i).Float32()), 32) }
+	case *array.Float32:
+		vals := a.Values()
+		return func(dst []byte, i int) []byte { return appendTextFloat(dst, float64(vals[i]), 32) }
+	case *array.Float64:
+		vals := a.Values()
+		return func(dst []byte, i int) []byte { return appendTextFloat(dst, vals[i], 64) }
 	}
 	if f := newScalarAppender(arr); f != nil {
 		return f
@@ -52,6 +64,21 @@ func newNonNullTextAppender(arr arrow.Array) ValueAppender {
 		return newTextAppender(a.Storage())
 	}
 	return newJSONAppender(arr)
+}
+
+// appendTextFloat appends f as its CSV text: as in JSON when finite, and
+// otherwise nan, inf or -inf, as DuckDB writes and reads them (JSON has no
+// such numbers and says null, which in CSV would read back as a null).
+func appendTextFloat(dst []byte, f float64, bits int) []byte {
+	switch {
+	case math.IsNaN(f):
+		return append(dst, "nan"...)
+	case math.IsInf(f, 1):
+		return append(dst, "inf"...)
+	case math.IsInf(f, -1):
+		return append(dst, "-inf"...)
+	}
+	return appendFloat(dst, f, bits)
 }
 
 // appendValidUTF8 appends s with each invalid UTF-8 byte replaced by U+FFFD.
