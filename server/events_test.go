@@ -206,7 +206,7 @@ func TestRateLimited(t *testing.T) {
 	}
 }
 
-// TestStreamMethods: a stream path answers GET, POST and PUT (types); any
+// TestStreamMethods: a stream path answers GET, HEAD, POST and PUT (types); any
 // other method gets 405 with an Allow header naming them and a JSON body.
 func TestStreamMethods(t *testing.T) {
 	ts := startServer(t)
@@ -218,7 +218,7 @@ func TestStreamMethods(t *testing.T) {
 		if r.code != 405 {
 			t.Fatalf("%s: %d %s, want 405", m, r.code, r.body)
 		}
-		if got := r.header.Get("Allow"); got != "GET, POST, PUT" {
+		if got := r.header.Get("Allow"); got != "GET, HEAD, POST, PUT" {
 			t.Errorf("%s: Allow %q", m, got)
 		}
 		if msg := r.errorText(t); !strings.Contains(msg, "POST to append") {
