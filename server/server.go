@@ -147,7 +147,7 @@ func New(opts Options) (*Server, error) {
 func (s *Server) SetKeys(k *token.Keys) { s.keys.Store(k) }
 
 // Serve serves HTTP on ln until Shutdown.
-func (s *Server) Serve(ln net.Listener) error { return s.http.Serve(ln) }
+func (s *Server) Serve(ln net.Listener) error { return s.http.Serve(lingerListener{ln}) }
 
 // Shutdown stops accepting connections and waits for in-flight requests.
 func (s *Server) Shutdown(ctx context.Context) error {
@@ -169,6 +169,9 @@ const maxHeaderBytes = 16 << 10
 // parseError answers requests fasthttp could not read, such as bodies over
 // MaxBodyBytes, with the JSON error body.
 func (s *Server) parseError(ctx *fasthttp.RequestCtx, err error) {
+	// fasthttp closes the connection after this answer, often with the
+	// client's body unread (linger.go).
+	lingerOnClose(ctx.Conn())
 	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
 		writeErrorBody(ctx, fasthttp.StatusRequestEntityTooLarge, "request body is over the limit of "+strconv.Itoa(s.opts.MaxBodyBytes)+" bytes", 0)
 		return
