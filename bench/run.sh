@@ -185,7 +185,18 @@ fi
 # ---------------------------------------------------------------- (e) Pipet single events
 EV_CONNS=${BENCH_EVENT_CONNS:-32}
 EV_BODY=${BENCH_EVENT_BODY:-200B}
-noop_ev= duck_ev=
+noop_ev= duck_ev= ev_wal=
+# walstats ADDR STREAM prints the server's mean WAL fsync in ms and the
+# events of STREAM acknowledged per fsync, from its /metrics: with one fsync
+# at a time and a fixed number of connections, the fsync's latency on this
+# machine's disk bounds the synced rate, so the table shows it beside it.
+walstats() {
+	curl -fsS -H "Authorization: Bearer bench-admin-key" "http://$1/metrics" 2>/dev/null |
+		awk -v s="$2" '$1 == "ducktail_wal_fsync_seconds_sum" { sum = $2 }
+			$1 == "ducktail_wal_fsync_seconds_count" { n = $2 }
+			$1 == "ducktail_stream_rows_ingested_total{stream=\"" s "\"}" { rows = $2 }
+			END { if (n > 0) printf "%.3f / %.1f\n", sum / n * 1000, rows / n; else print "n/a" }'
+}
 if want events; then
 	say "(e) single JSON events (POST /user/bench), durability sync, against noop: $EV_CONNS conns, $EV_BODY bodies"
 	start noop-ev "$work/noop" -listen 127.0.0.1:0
@@ -195,6 +206,7 @@ if want events; then
 		--data "$work/data-events" --listen 127.0.0.1:0 --log-level warn
 	pairgen ducktail-events "http://$addr/user/bench" noop-events "http://$noop_addr/user/bench" \
 		-c "$EV_CONNS" -body "$EV_BODY" -content-type application/json -H "Authorization: Bearer bench-admin-key"
+	ev_wal=$(walstats "$addr" user/bench)
 	stop "$pid"
 	stop "$noop_pid"
 	noop_ev=$(cat "$work/noop-events.json")
@@ -363,6 +375,7 @@ table=$(
 		echo "| single JSON events/s, sync acks ($EV_CONNS conns, $EV_BODY, vs noop) | $(fmt1 "$(jnum "$duck_ev" req_per_s)") | $(fmt1 "$(jnum "$noop_ev" req_per_s)") | $(pratio "$duck_ev") | ≥ 0.4 |"
 		echo "| single events p50 / p99 ms (vs noop) | $(or_na "$(jnum "$duck_ev" p50_ms)") / $(or_na "$(jnum "$duck_ev" p99_ms)") | $(or_na "$(jnum "$noop_ev" p50_ms)") / $(or_na "$(jnum "$noop_ev" p99_ms)") | $(ratio "$(jnum "$duck_ev" p50_ms)" "$(jnum "$noop_ev" p50_ms)") / $(ratio "$(jnum "$duck_ev" p99_ms)" "$(jnum "$noop_ev" p99_ms)") | — |"
 		echo "| single events errors (ducktail / noop) | $(jerr "$duck_ev") | $(jerr "$noop_ev") | — | none |"
+		echo "| single events: WAL fsync mean ms / events per fsync | $(or_na "$ev_wal") | — | — | — |"
 	fi
 	if want bulk; then
 		echo "| bulk events/s, multipart $BULK_PARTS × $BULK_PART, sync acks ($EV_CONNS conns, vs noop) | $(fmt1 "$(jnum "$duck_bulk" rows_per_s)") | $(fmt1 "$(jnum "$noop_bulk" rows_per_s)") | $(pratio "$duck_bulk") | — |"
