@@ -31,15 +31,8 @@ func newNonNullTextAppender(arr arrow.Array) ValueAppender {
 	if _, ok := arr.(*array.Null); ok {
 		return func(dst []byte, _ int) []byte { return dst }
 	}
-	switch a := arr.(type) {
-	case *array.Float16:
-		return func(dst []byte, i int) []byte { return appendTextFloat(dst, float64(a.Value(i).Float32()), 32) }
-	case *array.Float32:
-		vals := a.Values()
-		return func(dst []byte, i int) []byte { return appendTextFloat(dst, float64(vals[i]), 32) }
-	case *array.Float64:
-		vals := a.Values()
-		return func(dst []byte, i int) []byte { return appendTextFloat(dst, vals[i], 64) }
+	if f := floatAppender(arr, appendTextFloat); f != nil {
+		return f
 	}
 	if f := newScalarAppender(arr); f != nil {
 		return f

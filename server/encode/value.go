@@ -129,6 +129,23 @@ func sliceJSON(arr arrow.Array, i int) ([]byte, error) {
 	return b[1 : len(b)-1], nil // strip the array brackets
 }
 
+// floatAppender returns the appender of a float array that writes each
+// value with put (JSON and CSV spell NaN and the infinities differently),
+// or nil for another array.
+func floatAppender(arr arrow.Array, put func(dst []byte, f float64, bits int) []byte) ValueAppender {
+	switch a := arr.(type) {
+	case *array.Float16:
+		return func(dst []byte, i int) []byte { return put(dst, float64(a.Value(i).Float32()), 32) }
+	case *array.Float32:
+		vals := a.Values()
+		return func(dst []byte, i int) []byte { return put(dst, float64(vals[i]), 32) }
+	case *array.Float64:
+		vals := a.Values()
+		return func(dst []byte, i int) []byte { return put(dst, vals[i], 64) }
+	}
+	return nil
+}
+
 // newScalarAppender returns the appender of numbers, bools, decimals,
 // durations and intervals (whose JSON and CSV text are the same), or nil.
 func newScalarAppender(arr arrow.Array) ValueAppender {
@@ -153,14 +170,8 @@ func newScalarAppender(arr arrow.Array) ValueAppender {
 		return unsignedAppender(a.Values())
 	case *array.Uint64:
 		return unsignedAppender(a.Values())
-	case *array.Float16:
-		return func(dst []byte, i int) []byte { return appendFloat(dst, float64(a.Value(i).Float32()), 32) }
-	case *array.Float32:
-		vals := a.Values()
-		return func(dst []byte, i int) []byte { return appendFloat(dst, float64(vals[i]), 32) }
-	case *array.Float64:
-		vals := a.Values()
-		return func(dst []byte, i int) []byte { return appendFloat(dst, vals[i], 64) }
+	case *array.Float16, *array.Float32, *array.Float64:
+		return floatAppender(arr, appendFloat)
 	case *array.Decimal32, *array.Decimal64, *array.Decimal128, *array.Decimal256:
 		return newDecimalAppender(arr)
 	case *array.Duration:
