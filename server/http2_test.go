@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestHTTP2 serves the same handlers over TLS with net/http, as the TLS
@@ -59,5 +60,37 @@ func TestHTTP2(t *testing.T) {
 	resp, b = do("POST", "/ingest/"+tok, make([]byte, 2<<20), "Content-Type", arrowStreamType)
 	if resp.StatusCode != 413 {
 		t.Fatalf("oversized: %d %s", resp.StatusCode, b)
+	}
+}
+
+// TestHTTP2Subscription: a live subscription over HTTP/2 streams its events
+// as they come, and its feed ends when the client leaves.
+func TestHTTP2Subscription(t *testing.T) {
+	ts := startServer(t)
+	ts.postEvent("/user/h2", "text/plain", "before")
+	hs := httptest.NewUnstartedServer(ts.srv)
+	hs.EnableHTTP2 = true
+	hs.StartTLS()
+	t.Cleanup(hs.Close) // after the subscription's body is closed: Close waits for it
+	client := hs.Client()
+	client.Transport.(*http.Transport).ResponseHeaderTimeout = 10 * time.Second
+	c := subscribeURL(t, client, hs.URL+"/user/h2?from=0&data=true")
+	if c.resp.ProtoMajor != 2 {
+		t.Fatalf("subscription spoke %s, want HTTP/2", c.resp.Proto)
+	}
+	if ev := c.next(); ev["id"] != "0" || !strings.Contains(ev["data"], `"data":"before"`) {
+		t.Fatalf("replayed event: %v", ev)
+	}
+	ts.postEvent("/user/h2", "text/plain", "after")
+	if ev := c.next(); ev["id"] != "1" || !strings.Contains(ev["data"], `"data":"after"`) {
+		t.Fatalf("live event: %v", ev)
+	}
+	c.resp.Body.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for ts.srv.feeds.running.Load() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the feed outlived its HTTP/2 subscriber")
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

@@ -1,8 +1,10 @@
 package server
 
 import (
+	"errors"
 	"io"
 	"net"
+	"os"
 	"sync/atomic"
 	"time"
 )
@@ -70,4 +72,27 @@ func (c *lingerConn) Close() error {
 		c.Conn.Close()
 	}()
 	return nil
+}
+
+// watchGone returns a channel closed once the client has closed or reset
+// the connection, which a long answer (a live subscription) would otherwise
+// learn only at its next write. It reads the connection in the background,
+// so it is only for an answer after which the connection closes: the
+// caller must have set Connection: close, and a byte the client sends
+// meanwhile is read and dropped. The read deadline fasthttp set for the
+// request is lifted; the read ends when the connection closes.
+func (c *lingerConn) watchGone() <-chan struct{} {
+	gone := make(chan struct{})
+	c.Conn.SetReadDeadline(time.Time{})
+	go func() {
+		defer close(gone)
+		var b [512]byte
+		for {
+			_, err := c.Conn.Read(b[:])
+			if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+				return
+			}
+		}
+	}()
+	return gone
 }

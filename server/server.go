@@ -54,6 +54,9 @@ type Options struct {
 
 	// feedLimits bound SSE feeds and subscribers (feed.go); tests shrink them.
 	feedLimits feedLimits
+	// writeTimeout bounds the writing of an answer, and each write of a
+	// live subscription (client.extend). Default 60 s; tests shrink it.
+	writeTimeout time.Duration
 }
 
 // Server serves the HTTP API.
@@ -103,6 +106,9 @@ func New(opts Options) (*Server, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.writeTimeout <= 0 {
+		opts.writeTimeout = 60 * time.Second
+	}
 	s := &Server{opts: opts, eng: opts.Engine, log: opts.Logger, closing: make(chan struct{}),
 		reads: query.NewReader(opts.Engine.Store(), 0)}
 	s.keys.Store(opts.Keys)
@@ -119,7 +125,7 @@ func New(opts Options) (*Server, error) {
 		Name:                  "ducktail",
 		MaxRequestBodySize:    opts.MaxBodyBytes,
 		ReadTimeout:           60 * time.Second,
-		WriteTimeout:          60 * time.Second,
+		WriteTimeout:          opts.writeTimeout,
 		IdleTimeout:           120 * time.Second,
 		NoDefaultContentType:  true,
 		NoDefaultServerHeader: false,

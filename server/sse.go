@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"errors"
+	"net"
 	"slices"
 	"strconv"
 	"time"
@@ -42,6 +43,7 @@ func (s *Server) subscribe(ctx *fasthttp.RequestCtx, st *engine.Stream, r query.
 		}
 	}
 	sseHeaders(ctx)
+	client := clientOf(ctx, s.opts.writeTimeout)
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		// A retry hint for EventSource, and a first flush so the client
 		// knows the subscription is live.
@@ -55,7 +57,7 @@ func (s *Server) subscribe(ctx *fasthttp.RequestCtx, st *engine.Stream, r query.
 		}
 		defer s.releaseFeed(f)
 		sub := &subscriber{s: s, st: st, f: f, r: r, withData: withData, pos: start,
-			backlog: s.opts.feedLimits.withDefaults().backlog}
+			backlog: s.opts.feedLimits.withDefaults().backlog, client: client}
 		sub.run(w)
 	})
 }
@@ -69,6 +71,7 @@ type subscriber struct {
 	withData bool
 	pos      int64 // the next id to consider
 	backlog  int64
+	client   client
 	frames   []frame              // scratch for pulls
 	enc      *encode.EventEncoder // for direct reads with data
 	line     []byte
@@ -79,6 +82,7 @@ func (sub *subscriber) run(w *bufio.Writer) {
 	defer keepAlive.Stop()
 	closing := sub.s.closing
 	for {
+		sub.client.extend()
 		p := sub.f.pull(sub.pos, sub.frames)
 		sub.frames = p.frames
 		if p.err != nil {
@@ -118,12 +122,51 @@ func (sub *subscriber) run(w *bufio.Writer) {
 		case <-p.wake:
 		case <-closing:
 			return
+		case <-sub.client.gone:
+			return
 		case <-keepAlive.C:
 			w.WriteString(": keep-alive\n\n")
 			if w.Flush() != nil {
 				return
 			}
 		}
+	}
+}
+
+// client is what a subscription knows of its client's connection.
+type client struct {
+	gone    <-chan struct{} // closed once the client has gone; nil if that cannot be known
+	conn    net.Conn        // for write deadlines; nil under net/http
+	timeout time.Duration   // each write's
+}
+
+// clientGoneKey is the user value under which ServeHTTP passes its
+// request's Done channel.
+type clientGoneKey struct{}
+
+// clientOf watches the client of a subscription about to be answered, so
+// that one which leaves is let go at once and not at the next event or
+// keep-alive: under net/http by its request's context, over fasthttp by a
+// read of the connection (lingerConn.watchGone), which then closes after
+// the answer.
+func clientOf(ctx *fasthttp.RequestCtx, timeout time.Duration) client {
+	if gone, ok := ctx.UserValue(clientGoneKey{}).(<-chan struct{}); ok {
+		return client{gone: gone}
+	}
+	lc, ok := ctx.Conn().(*lingerConn)
+	if !ok {
+		return client{}
+	}
+	ctx.SetConnectionClose()
+	return client{gone: lc.watchGone(), conn: lc, timeout: timeout}
+}
+
+// extend moves the connection's write deadline on: fasthttp sets one per
+// answer (Options.writeTimeout), which a subscription outlives, so each of
+// its writes gets the time a whole answer would.
+func (c client) extend() {
+	if c.conn != nil {
+		c.conn.SetWriteDeadline(time.Now().Add(c.timeout))
 	}
 }
 

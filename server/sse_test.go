@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ducktail/ducktail/engine"
 )
 
 // sseClient reads server-sent events into a channel, one per blank-line
@@ -20,21 +22,27 @@ type sseClient struct {
 
 func (ts *testServer) subscribe(path string, hdr ...string) *sseClient {
 	ts.t.Helper()
-	req, _ := http.NewRequest("GET", ts.url+path, nil)
+	return subscribeURL(ts.t, http.DefaultClient, ts.url+path, hdr...)
+}
+
+// subscribeURL subscribes to url with client, as the admin.
+func subscribeURL(t *testing.T, client *http.Client, url string, hdr ...string) *sseClient {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
 	req.Header.Set("Accept", "text/event-stream")
 	req.Header.Set("Authorization", "Bearer "+testAdminKey)
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
-		ts.t.Fatal(err)
+		t.Fatal(err)
 	}
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
-		ts.t.Fatalf("subscribe %s: %d %v", path, resp.StatusCode, resp.Header)
+		t.Fatalf("subscribe %s: %d %v", url, resp.StatusCode, resp.Header)
 	}
-	c := &sseClient{t: ts.t, events: make(chan map[string]string, 100), resp: resp}
-	ts.t.Cleanup(func() { resp.Body.Close() })
+	c := &sseClient{t: t, events: make(chan map[string]string, 100), resp: resp}
+	t.Cleanup(func() { resp.Body.Close() })
 	go func() {
 		sc := bufio.NewScanner(resp.Body)
 		block := map[string]string{}
@@ -157,6 +165,22 @@ func TestStalledSubscribersDoNotSlowWriters(t *testing.T) {
 	for _, want := range []string{"39991", "39992"} {
 		if ev := late.next(); ev["id"] != want {
 			t.Fatalf("late reader: %v, want %s", ev, want)
+		}
+	}
+}
+
+// TestSSEOutlivesWriteTimeout: the server's write timeout bounds each write
+// of a subscription, not the whole of it, which lasts as long as its client
+// listens.
+func TestSSEOutlivesWriteTimeout(t *testing.T) {
+	ts := startServer(t, func(o *Options, _ *engine.Options) { o.writeTimeout = 200 * time.Millisecond })
+	ts.postEvent("/user/long", "text/plain", "first")
+	c := ts.subscribe("/user/long")
+	for i := range 3 {
+		time.Sleep(500 * time.Millisecond)
+		ts.postEvent("/user/long", "text/plain", fmt.Sprint("later ", i))
+		if ev := c.next(); ev["id"] != fmt.Sprint(i+1) {
+			t.Fatalf("event %d: %v", i+1, ev)
 		}
 	}
 }
