@@ -347,6 +347,8 @@ func TestCORS(t *testing.T) {
 		{"bad body", ts.ingest(tok, []byte("not arrow"), "Origin", "https://app.example.com"), 400},
 		{"bad token", ts.ingest(strings.Repeat("0", 64), demoBatch(t, 1, 0), "Origin", "https://app.example.com"), 401},
 		{"bad method", ts.do("DELETE", "/ingest/"+tok+"/schema", nil, "Origin", "https://app.example.com"), 405},
+		// Refused by fasthttp before the handler (parseError).
+		{"body over the server's limit", ts.ingest(tok, make([]byte, 2<<20), "Origin", "https://app.example.com"), 413},
 	} {
 		if c.r.code != c.code || c.r.header.Get("Access-Control-Allow-Origin") != "https://app.example.com" ||
 			c.r.header.Get("Access-Control-Expose-Headers") == "" {

@@ -179,6 +179,8 @@ func (s *Server) parseError(ctx *fasthttp.RequestCtx, err error) {
 	// client's body unread (linger.go).
 	lingerOnClose(ctx.Conn())
 	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+		// The headers were read: a browser must see this answer too.
+		s.applyCORS(ctx)
 		writeErrorBody(ctx, fasthttp.StatusRequestEntityTooLarge, "request body is over the limit of "+strconv.Itoa(s.opts.MaxBodyBytes)+" bytes", 0)
 		return
 	}
