@@ -2,6 +2,8 @@ package engine
 
 import (
 	"math"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -51,28 +53,25 @@ func (b *bucket) need(n float64) time.Duration {
 }
 
 // SetRateLimit sets the stream's rate limit; the zero RateLimit removes it.
-// On a factory it applies to each substream, each with its own buckets.
+// A factory's limit bounds all of its substreams together, through its own
+// buckets: "rate limits are enforced on the stream level" (the Pipet seed),
+// and with a bucket per substream any writer could pass a limit by making
+// up new arguments.
 func (s *Stream) SetRateLimit(l RateLimit) {
 	s.limit.mu.Lock()
 	s.limit.events = bucket{rate: l.EventsPerSecond}
 	s.limit.bytes = bucket{rate: l.BytesPerSecond}
 	s.limit.mu.Unlock()
-	for _, sub := range s.substreams() {
-		sub.SetRateLimit(l)
-	}
 }
 
-// rateLimit returns the stream's rate limit.
-func (s *Stream) rateLimit() RateLimit {
-	s.limit.mu.Lock()
-	defer s.limit.mu.Unlock()
-	return RateLimit{EventsPerSecond: s.limit.events.rate, BytesPerSecond: s.limit.bytes.rate}
-}
-
-// admit takes events and bytes from the stream's buckets, or refuses with
+// admit takes events and bytes from the stream's buckets (a substream's
+// factory's), or refuses with
 // ErrRateLimited and how long to wait. A request larger than a second's
 // worth is admitted when the bucket is full and leaves it in debt.
 func (s *Stream) admit(events, bytes int64, now time.Time) error {
+	if s.parent != nil {
+		return s.parent.admit(events, bytes, now)
+	}
 	l := &s.limit
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -86,8 +85,7 @@ func (s *Stream) admit(events, bytes int64, now time.Time) error {
 		// Round up: a client told to come back earlier would be refused.
 		ms := max(int64(math.Ceil(float64(wait)/float64(time.Millisecond))), 1)
 		return base.Retry(base.ErrRateLimited, ms,
-			"stream %s is over its rate limit (%g events/s, %g bytes/s: streams[].rate_limit); retry in %d ms",
-			s.label, l.events.rate, l.bytes.rate, ms)
+			"stream %s is over its rate limit (%s: streams[].rate_limit); retry in %d ms", s.label, l.describe(), ms)
 	}
 	if l.events.rate > 0 {
 		l.events.tokens -= float64(events)
@@ -96,4 +94,16 @@ func (s *Stream) admit(events, bytes int64, now time.Time) error {
 		l.bytes.tokens -= float64(bytes)
 	}
 	return nil
+}
+
+// describe says what the limit is, leaving out a bucket without one.
+func (l *limiter) describe() string {
+	var parts []string
+	if l.events.rate > 0 {
+		parts = append(parts, strconv.FormatFloat(l.events.rate, 'g', -1, 64)+" events/s")
+	}
+	if l.bytes.rate > 0 {
+		parts = append(parts, strconv.FormatFloat(l.bytes.rate, 'g', -1, 64)+" bytes/s")
+	}
+	return strings.Join(parts, ", ")
 }

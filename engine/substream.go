@@ -240,7 +240,6 @@ func (e *Engine) newSubstream(ctx context.Context, f *Stream, arg SubArg) (*Stre
 	st.nextID = m.NextID()
 	st.durable = st.nextID
 	st.lastTS = m.LastTS()
-	st.SetRateLimit(f.rateLimit())
 	return st, nil
 }
 

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"fmt"
 
 	"encoding/csv"
 	"github.com/ducktail/ducktail/base"
@@ -194,6 +195,24 @@ func TestRateLimited(t *testing.T) {
 	if body.RetryAfterMs <= 0 || body.RetryAfterMs > 1000 || !strings.Contains(body.Error, "rate limit") ||
 		limited.header.Get("X-Retry-After-Ms") != strconv.FormatInt(body.RetryAfterMs, 10) || limited.header.Get("Retry-After") != "1" {
 		t.Fatalf("429: %s %v", limited.body, limited.header)
+	}
+	// A factory's limit bounds its substreams together: new arguments do
+	// not bring new buckets.
+	if r := ts.admin("PUT", "/_/streams/user/lf", []byte(`{"factory": true}`)); r.code != 200 && r.code != 201 {
+		t.Fatalf("factory: %d %s", r.code, r.body)
+	}
+	lf, _ := ts.eng.Stream(base.StreamName{Account: "user", Name: "lf"})
+	lf.SetRateLimit(engine.RateLimit{EventsPerSecond: 3})
+	admitted := 0
+	for i := range 6 {
+		if r := ts.do("POST", fmt.Sprintf("/user/lf('arg%d')", i), []byte("x"), key...); r.code == 200 {
+			admitted++
+		} else if r.code != 429 || !strings.Contains(r.errorText(t), "(3 events/s: streams[].rate_limit)") {
+			t.Fatalf("substream %d: %d %s", i, r.code, r.body)
+		}
+	}
+	if admitted > 4 { // 3, and one more if a third of a second went by
+		t.Fatalf("6 substreams of a factory limited to 3 events/s admitted %d events at once", admitted)
 	}
 	tok := ts.createDemo("demo/events")
 	demo, _ := ts.eng.Stream(base.StreamName{Account: "demo", Name: "events"})
