@@ -100,7 +100,10 @@ func TestAccess(t *testing.T) {
 	code(200, ts.do("POST", "/user/pub", []byte("x"), as(writer)...))
 	ts.srv.opts.Access.SetPublic(base.StreamName{Account: "user", Name: "pub"}, "read")
 	code(200, ts.do("GET", "/user/pub", nil))
+	code(200, ts.do("GET", "/user/pub", nil, as(other)...)) // any valid key reads what anyone may
+	code(401, ts.do("GET", "/user/pub", nil, as("dtk_not_a_key")...))
 	code(401, ts.do("POST", "/user/pub", []byte("x"), "Content-Type", "text/plain"))
+	code(403, ts.do("POST", "/user/pub", []byte("x"), as(other)...))
 	// Public writes and signatures append events; they do not define types.
 	ts.srv.opts.Access.SetPublic(base.StreamName{Account: "user", Name: "pubw"}, "write")
 	code(200, ts.do("POST", "/user/pubw", []byte("anyone"), "Content-Type", "text/plain"))
@@ -109,14 +112,28 @@ func TestAccess(t *testing.T) {
 	putSig := hmac.New(sha256.New, []byte(s1))
 	putSig.Write([]byte("(request-target): put /user/signed:t"))
 	code(401, ts.do("PUT", "/user/signed:t", []byte(jtd), header(k1, hex.EncodeToString(putSig.Sum(nil)))...))
+	code(200, ts.do("POST", "/user/pubw", []byte("another account's key"), as(other)...))
+	code(403, ts.do("PUT", "/user/pubw:t", []byte(jtd), as(other)...)) // the public mode does not lend it the write right
 	code(201, ts.do("PUT", "/user/pubw:t", []byte(jtd), as(writer)...))
 	if r := ts.do("GET", "/user/nope", nil); r.code != 401 || !strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Bearer") {
 		t.Fatalf("a 401 without WWW-Authenticate: Bearer: %d %q", r.code, r.header.Get("WWW-Authenticate"))
 	}
 
-	// Revocation, and the list shows no secrets.
+	// Revocation, and the list shows no secrets. A subscription the key
+	// opened ends, and gets no event appended after the deletion.
+	live := ts.subscribe("/user/stream?data=true", "Authorization", "Bearer "+reader)
+	anon := ts.subscribe("/user/pub", "Authorization", "")
+	code(200, ts.do("POST", "/user/stream", []byte("before"), as(writer)...))
+	if ev := live.next(); !strings.Contains(ev["data"], `"before"`) {
+		t.Fatalf("live event before the deletion: %v", ev)
+	}
 	code(200, ts.admin("DELETE", "/_/keys/"+readerID, nil))
+	code(200, ts.do("POST", "/user/stream", []byte("after"), as(writer)...))
 	code(401, ts.do("GET", "/user/stream", nil, as(reader)...))
+	live.wantEnd()
+	// Making a stream private ends its anonymous subscriptions.
+	ts.srv.opts.Access.SetPublic(base.StreamName{Account: "user", Name: "pub"}, "")
+	anon.wantEnd()
 	r := ts.admin("GET", "/_/keys", nil)
 	var list struct {
 		APIKeys []map[string]any `json:"api_keys"`

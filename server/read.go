@@ -49,6 +49,8 @@ func (s *Server) stream(ctx *fasthttp.RequestCtx) {
 		ctx.Response.Header.Set("Allow", "GET, HEAD, POST, PUT")
 		return
 	}
+	// Taken before the check, so that a subscription misses no change.
+	grant := s.readGrant(ctx, p, name)
 	if !s.authorizePath(ctx, p, name, access.Read) {
 		return
 	}
@@ -116,7 +118,7 @@ func (s *Server) stream(ctx *fasthttp.RequestCtx) {
 			sseHeaders(ctx) // a subscription's headers, without opening one
 			return
 		}
-		s.subscribe(ctx, st, r, withData, explicit)
+		s.subscribe(ctx, st, r, withData, explicit, grant)
 		return
 	}
 	f, ok := encode.Negotiate(ctx.Request.Header.Peek("Accept"))

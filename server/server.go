@@ -9,6 +9,7 @@ import (
 	"net"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -325,24 +326,22 @@ func (s *Server) isAdmin(key []byte) bool {
 // query parameters. It answers 401 without valid credentials and 403 for
 // valid credentials without the right.
 func (s *Server) authorize(ctx *fasthttp.RequestCtx, name base.StreamName, r access.Right) bool {
+	return s.authorizeAs(ctx, "", name, r)
+}
+
+// authorizeAs is authorize, where account, if not "", names the account of
+// an account substream /name(account) (keyGrant).
+func (s *Server) authorizeAs(ctx *fasthttp.RequestCtx, account string, name base.StreamName, r access.Right) bool {
+	key, hasKey := bearer(ctx)
+	err := s.grant(key, hasKey, account, name, r)
+	if err == nil {
+		return true
+	}
+	if !errors.Is(err, errNoKey) {
+		s.writeError(ctx, err)
+		return false
+	}
 	acc := s.opts.Access
-	if key, ok := bearer(ctx); ok {
-		if s.isAdmin(key) {
-			return true
-		}
-		if acc == nil {
-			s.writeError(ctx, base.Errorf(base.ErrUnauthorized, "the bearer key is not valid"))
-			return false
-		}
-		if err := acc.CheckAPIKey(key, name, r); err != nil {
-			s.writeError(ctx, err)
-			return false
-		}
-		return true
-	}
-	if acc != nil && acc.Public(name, r) {
-		return true
-	}
 	if acc != nil && r == access.Write {
 		keyID, sig := "", ""
 		if h := ctx.Request.Header.Peek("Signature"); len(h) > 0 {
@@ -376,6 +375,56 @@ func (s *Server) authorize(ctx *fasthttp.RequestCtx, name base.StreamName, r acc
 	s.writeError(ctx, base.Errorf(base.ErrUnauthorized,
 		"missing credentials for %s: Authorization: Bearer <key>, or a stream key's Signature", name))
 	return false
+}
+
+// errNoKey is keyGrant's answer to a request with no bearer key on a stream
+// that is not public for the right: a signature may still open it.
+var errNoKey = errors.New("no bearer key")
+
+// grant is the part of authorization that a bearer key (hasKey) and the
+// stream's public modes decide, without the rest of the request, so that a
+// live subscription can ask again when keys change: nil if they allow r on
+// name; an error wrapping base.ErrUnauthorized for a key that is not valid,
+// base.ErrForbidden for one without the right, errNoKey without a key.
+// A stream public for r is open to every valid key, as it is to none: a
+// page that sends its key with every request still reads public streams.
+func (s *Server) grant(key []byte, hasKey bool, account string, name base.StreamName, r access.Right) error {
+	acc := s.opts.Access
+	if !hasKey {
+		if acc != nil && acc.Public(name, r) {
+			return nil
+		}
+		return errNoKey
+	}
+	err := s.keyGrant(key, account, name, r)
+	if err != nil && errors.Is(err, base.ErrForbidden) && acc.Public(name, r) {
+		return nil
+	}
+	return err
+}
+
+// keyGrant returns nil if the bearer key itself (the admin key or an API
+// key) has the right r on name, with errors as grant's. For an account
+// substream /name(account) of a factory whose account_rights hold r, the
+// account's own account-wide API keys have the right too.
+func (s *Server) keyGrant(key []byte, account string, name base.StreamName, r access.Right) error {
+	if s.isAdmin(key) {
+		return nil
+	}
+	acc := s.opts.Access
+	if acc == nil {
+		return base.Errorf(base.ErrUnauthorized, "the bearer key is not valid")
+	}
+	err := acc.CheckAPIKey(key, name, r)
+	if err == nil || !errors.Is(err, base.ErrForbidden) || account == "" {
+		return err
+	}
+	if f, ferr := s.eng.Stream(name); ferr == nil && f.IsFactory() &&
+		strings.ContainsRune(f.Settings().AccountRights, rune(r)) &&
+		acc.CheckAccountKey(key, account, r) == nil {
+		return nil
+	}
+	return err
 }
 
 func bearer(ctx *fasthttp.RequestCtx) ([]byte, bool) {

@@ -2,17 +2,22 @@ package server
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"net"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/ducktail/ducktail/base"
 	"github.com/ducktail/ducktail/engine"
 	"github.com/ducktail/ducktail/query"
+	"github.com/ducktail/ducktail/server/access"
 	"github.com/ducktail/ducktail/server/encode"
+	"github.com/ducktail/ducktail/server/path"
 	"github.com/valyala/fasthttp"
 )
 
@@ -32,7 +37,7 @@ const (
 // (feed.go), read and rendered once for all subscribers; a subscriber
 // behind the feed's ring reads the stream itself until it reaches it.
 // Writers never wait for subscribers: they only signal Stream.Changed.
-func (s *Server) subscribe(ctx *fasthttp.RequestCtx, st *engine.Stream, r query.Range, withData bool, explicitFrom bool) {
+func (s *Server) subscribe(ctx *fasthttp.RequestCtx, st *engine.Stream, r query.Range, withData bool, explicitFrom bool, g liveGrant) {
 	start := st.Stats().NextID
 	if explicitFrom {
 		start = r.From
@@ -57,7 +62,7 @@ func (s *Server) subscribe(ctx *fasthttp.RequestCtx, st *engine.Stream, r query.
 		}
 		defer s.releaseFeed(f)
 		sub := &subscriber{s: s, st: st, f: f, r: r, withData: withData, pos: start,
-			backlog: s.opts.feedLimits.withDefaults().backlog, client: client}
+			backlog: s.opts.feedLimits.withDefaults().backlog, client: client, grant: g}
 		sub.run(w)
 	})
 }
@@ -72,6 +77,7 @@ type subscriber struct {
 	pos      int64 // the next id to consider
 	backlog  int64
 	client   client
+	grant    liveGrant
 	frames   []frame              // scratch for pulls
 	enc      *encode.EventEncoder // for direct reads with data
 	line     []byte
@@ -83,6 +89,9 @@ func (sub *subscriber) run(w *bufio.Writer) {
 	closing := sub.s.closing
 	for {
 		sub.client.extend()
+		if !sub.granted(w) {
+			return
+		}
 		p := sub.f.pull(sub.pos, sub.frames)
 		sub.frames = p.frames
 		if p.err != nil {
@@ -124,6 +133,7 @@ func (sub *subscriber) run(w *bufio.Writer) {
 			return
 		case <-sub.client.gone:
 			return
+		case <-sub.grant.changed: // checked at the top
 		case <-keepAlive.C:
 			w.WriteString(": keep-alive\n\n")
 			if w.Flush() != nil {
@@ -131,6 +141,35 @@ func (sub *subscriber) run(w *bufio.Writer) {
 			}
 		}
 	}
+}
+
+// liveGrant is the right to read that a subscription was opened with, to be
+// checked again whenever access changes: a deleted key or a stream no
+// longer public ends the subscriptions it opened.
+type liveGrant struct {
+	acc     *access.Store   // nil: nothing to check again
+	changed <-chan struct{} // acc.Changed
+	check   func() error
+}
+
+// recheck renews g's channel, then checks the right again.
+func (g *liveGrant) recheck() error {
+	g.changed = g.acc.Changed()
+	return g.check()
+}
+
+// readGrant is the read right the request is about to be authorised with,
+// as a liveGrant.
+func (s *Server) readGrant(ctx *fasthttp.RequestCtx, p *path.Path, name base.StreamName) liveGrant {
+	acc := s.opts.Access
+	if acc == nil {
+		return liveGrant{}
+	}
+	key, hasKey := bearer(ctx)
+	key, account := bytes.Clone(key), subAccount(p)
+	g := liveGrant{acc: acc, changed: acc.Changed()}
+	g.check = func() error { return s.grant(key, hasKey, account, name, access.Read) }
+	return g
 }
 
 // client is what a subscription knows of its client's connection.
@@ -168,6 +207,26 @@ func (c client) extend() {
 	if c.conn != nil {
 		c.conn.SetWriteDeadline(time.Now().Add(c.timeout))
 	}
+}
+
+// granted checks the subscription's right again if access has changed
+// since it last did; a right gone ends it with a comment saying why. Being
+// checked before every pull, no event appended after a key was deleted
+// reaches its subscriptions.
+func (sub *subscriber) granted(w *bufio.Writer) bool {
+	select {
+	case <-sub.grant.changed:
+	default:
+		return true
+	}
+	err := sub.grant.recheck()
+	if err == nil {
+		return true
+	}
+	// EventSource reconnects, and gets the 401 or 403 itself.
+	w.WriteString(": access revoked: " + strings.ReplaceAll(err.Error(), "\n", " ") + "\n\n")
+	w.Flush()
+	return false
 }
 
 // matches reports whether the event is within the subscription's selectors.

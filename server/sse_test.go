@@ -184,3 +184,23 @@ func TestSSEOutlivesWriteTimeout(t *testing.T) {
 		}
 	}
 }
+
+// wantEnd fails unless the subscription ends, without another event, within
+// a deadline.
+func (c *sseClient) wantEnd() {
+	c.t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case ev, ok := <-c.events:
+			if !ok {
+				return
+			}
+			if ev["id"] != "" {
+				c.t.Fatalf("an event where the subscription should have ended: %v", ev)
+			}
+		case <-deadline:
+			c.t.Fatal("the subscription did not end within 10 s")
+		}
+	}
+}

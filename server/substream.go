@@ -2,7 +2,6 @@ package server
 
 import (
 	"errors"
-	"strings"
 
 	"github.com/ducktail/ducktail/base"
 	"github.com/ducktail/ducktail/engine"
@@ -88,16 +87,14 @@ func needsArgument(name base.StreamName) error {
 // account substream /a/s(bob) of a factory whose account_rights hold r is
 // open to bob's account-wide API keys.
 func (s *Server) authorizePath(ctx *fasthttp.RequestCtx, p *path.Path, name base.StreamName, r access.Right) bool {
-	if p.Sub != nil && p.Sub.Kind == path.Account && s.opts.Access != nil {
-		if key, ok := bearer(ctx); ok && !s.isAdmin(key) {
-			if f, err := s.eng.Stream(name); err == nil && f.IsFactory() &&
-				strings.ContainsRune(f.Settings().AccountRights, rune(r)) {
-				account, _ := p.Sub.Value.(string)
-				if s.opts.Access.CheckAccountKey(key, account, r) == nil {
-					return true
-				}
-			}
-		}
+	return s.authorizeAs(ctx, subAccount(p), name, r)
+}
+
+// subAccount is the account an account substream's path names, or "".
+func subAccount(p *path.Path) string {
+	if p.Sub == nil || p.Sub.Kind != path.Account {
+		return ""
 	}
-	return s.authorize(ctx, name, r)
+	account, _ := p.Sub.Value.(string)
+	return account
 }

@@ -34,12 +34,14 @@ func (s *Server) putEventType(ctx *fasthttp.RequestCtx) {
 	// A type is schema: its properties become columns that never go away.
 	// It takes a key with the write right; what lets anyone append events
 	// (a public stream, a stream key's signature) does not define types.
-	if _, ok := bearer(ctx); !ok {
+	key, ok := bearer(ctx)
+	if !ok {
 		s.writeError(ctx, base.Errorf(base.ErrUnauthorized,
 			"defining an event type of %s needs Authorization: Bearer <key> with the write right; public writes and stream-key signatures append events only", name))
 		return
 	}
-	if !s.authorize(ctx, name, access.Write) {
+	if err := s.keyGrant(key, "", name, access.Write); err != nil {
+		s.writeError(ctx, err)
 		return
 	}
 	body := ctx.Request.Body()

@@ -64,15 +64,16 @@ type Store struct {
 	fsys vfs.FS
 	path string
 
-	mu     sync.RWMutex
-	f      file
-	byHash map[string]*APIKey
-	public map[base.StreamName]string // "read", "write" or "read,write"
+	mu      sync.RWMutex
+	f       file
+	byHash  map[string]*APIKey
+	public  map[base.StreamName]string // "read", "write" or "read,write"
+	changed chan struct{}              // closed and replaced when a right may have gone
 }
 
 // Open loads the key file at path (none yet is an empty store).
 func Open(fsys vfs.FS, path string) (*Store, error) {
-	s := &Store{fsys: fsys, path: path, public: map[base.StreamName]string{}}
+	s := &Store{fsys: fsys, path: path, public: map[base.StreamName]string{}, changed: make(chan struct{})}
 	f, err := fsys.Open(path)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
@@ -85,6 +86,20 @@ func Open(fsys vfs.FS, path string) (*Store, error) {
 	}
 	s.index()
 	return s, nil
+}
+
+// Changed returns a channel closed at the next change that may take a
+// right away (a key deleted, a public mode changed), so that what was
+// authorised once and lasts, a live subscription, can be checked again.
+func (s *Store) Changed() <-chan struct{} {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.changed
+}
+
+func (s *Store) changedLocked() {
+	close(s.changed)
+	s.changed = make(chan struct{})
 }
 
 func (s *Store) index() {
@@ -107,6 +122,7 @@ func (s *Store) SetPublic(name base.StreamName, mode string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.public[name] = mode
+	s.changedLocked()
 }
 
 // ParsePublic checks a public mode.
@@ -182,6 +198,7 @@ func (s *Store) Delete(id string) error {
 		return base.Errorf(base.ErrNotFound, "no key %q", id)
 	}
 	s.index()
+	s.changedLocked()
 	return s.saveLocked()
 }
 
