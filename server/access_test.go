@@ -42,6 +42,10 @@ func TestAccess(t *testing.T) {
 			r.errorText(t)
 		}
 	}
+	for _, bad := range []string{"", "rwz", "rr", "rwxr", "read"} {
+		body, _ := json.Marshal(map[string]string{"account": "user", "rights": bad})
+		code(400, ts.admin("POST", "/_/keys", body))
+	}
 	_, writer := apiKey("user", "", "w")
 	readerID, reader := apiKey("user", "", "r")
 	_, other := apiKey("other", "", "rw")

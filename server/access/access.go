@@ -157,8 +157,9 @@ func (s *Store) CreateAPIKey(account, stream, rights string) (APIKey, string, er
 			return APIKey{}, "", err
 		}
 	}
-	if rights == "" || strings.Trim(rights, "rwx") != "" {
-		return APIKey{}, "", base.Errorf(base.ErrInvalid, "rights %q: want letters of rwx", rights)
+	if rights == "" || strings.Trim(rights, "rwx") != "" || strings.Count(rights, "r") > 1 ||
+		strings.Count(rights, "w") > 1 || strings.Count(rights, "x") > 1 {
+		return APIKey{}, "", base.Errorf(base.ErrInvalid, "rights %q: want letters of rwx, each at most once", rights)
 	}
 	secret := "dtk_" + randomHex(24)
 	k := APIKey{ID: randomHex(8), Hash: hashOf(secret), Account: account, Stream: stream, Rights: rights}
