@@ -72,6 +72,13 @@ func (t *eventType) public() EventType {
 
 // compileType parses and maps a definition. Errors wrap base.ErrInvalid.
 func compileType(def typeDef) (*eventType, error) {
+	// Compacted here as well as on PUT: the catalog is written indented,
+	// which indents the definitions it holds, and GET .json would answer
+	// them so after a restart.
+	var compact bytes.Buffer
+	if json.Compact(&compact, def.JTD) == nil {
+		def.JTD = compact.Bytes()
+	}
 	s, err := jtd.Parse(def.JTD)
 	if err != nil {
 		msg := err.Error()

@@ -108,8 +108,9 @@ func TestTypedEventsSeed(t *testing.T) {
 	ts.stop()
 	ts = startServerAt(t, dir)
 	check("restarted", 4)
-	if r = ts.admin("GET", "/user/stream:click.json", nil); r.code != 200 || !jsonEqualText(t, r.body, clickJTD) {
-		t.Fatalf(".json after restart: %d %s", r.code, r.body)
+	if r = ts.admin("GET", "/user/stream:click.json", nil); r.code != 200 || !jsonEqualText(t, r.body, clickJTD) ||
+		bytes.Count(r.body, []byte("\n")) != 1 || bytes.Contains(r.body, []byte("  ")) {
+		t.Fatalf(".json after restart, want it compacted as before: %d %s", r.code, r.body)
 	}
 	r = ts.admin("GET", "/user/stream[3]", nil)
 	if !strings.Contains(string(r.body), `"data":{"url":"https://pipet.io","xpath":["html","body","div","a"]}`) {
