@@ -25,7 +25,18 @@ func (s *Server) postEvent(ctx *fasthttp.RequestCtx) {
 		s.writeError(ctx, err)
 		return
 	}
-	if len(p.Chain) > 0 || p.Suffix != "" || p.Logs || p.Pipe != nil {
+	switch {
+	case p.Suffix == "json" || p.Suffix == "ts":
+		writeErrorBody(ctx, fasthttp.StatusMethodNotAllowed, "method POST is not allowed on "+p.String()+
+			": a type's definition is read with GET; it is defined with PUT /{account}/{stream}:{type}", 0)
+		ctx.Response.Header.Set("Allow", "GET, HEAD")
+		return
+	case len(p.Chain) > 0:
+		s.writeError(ctx, base.Errorf(base.ErrInvalid,
+			"%s: a write takes no selectors (.%s): POST to the stream, with :type and [n] if need be; selectors are for reads",
+			p, p.Chain[0].Name))
+		return
+	case p.Suffix != "" || p.Logs || p.Pipe != nil:
 		s.writeError(ctx, base.Errorf(base.ErrNotFound, "%s: reducers, logs and pipes are not served yet", p))
 		return
 	}

@@ -245,3 +245,27 @@ func TestStreamMethods(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteTargetErrors: a POST to something that is not a stream says what
+// it is and what to do instead.
+func TestWriteTargetErrors(t *testing.T) {
+	ts := startServer(t)
+	for _, c := range []struct {
+		path string
+		code int
+		want string
+	}{
+		{"/user/stream.slice(0,2)", 400, "a write takes no selectors (.slice)"},
+		{"/user/stream.eventType('a')", 400, "a write takes no selectors (.eventType)"},
+		{"/user/stream:click.json", 405, "a type's definition is read with GET"},
+		{"/user/stream:click.ts", 405, "defined with PUT /{account}/{stream}:{type}"},
+		{"/user/stream.reducer", 404, "reducers, logs and pipes are not served yet"},
+		{"/sys/events(user)", 404, `account "sys" is reserved for built-in streams`},
+		{"/user/nofactory('a')", 404, "needs a stream factory, declared through PUT /_/streams/user/nofactory"},
+	} {
+		r := ts.admin("POST", c.path, []byte("x"))
+		if r.code != c.code || !strings.Contains(r.errorText(t), c.want) {
+			t.Errorf("POST %s: %d %s, want %d saying %q", c.path, r.code, r.body, c.code, c.want)
+		}
+	}
+}

@@ -36,6 +36,10 @@ func (s *Server) writeTarget(ctx *fasthttp.RequestCtx, name base.StreamName, sub
 		return f, f, nil
 	}
 	if err != nil {
+		if name.Account == base.ReservedAccount {
+			return nil, nil, base.Errorf(base.ErrNotFound,
+				"stream %s does not exist: account %q is reserved for built-in streams, which are not served yet", name, name.Account)
+		}
 		return nil, nil, base.Errorf(base.ErrNotFound,
 			"stream %s does not exist: a substream %s(%s) needs a stream factory, declared through PUT /_/streams/%s or the config",
 			name, name, sub.Canonical(), name)
