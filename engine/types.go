@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -34,13 +35,23 @@ type typeDef struct {
 	Name    string          `json:"name"`
 	JTD     json.RawMessage `json:"jtd"`
 	Created time.Time       `json:"created"`
+	// Past are the type's earlier definitions, newest first (at most
+	// maxPastDefs): rows written under them still hold properties the
+	// current one may have dropped, and read back with them.
+	Past []json.RawMessage `json:"past,omitempty"`
 }
+
+// maxPastDefs bounds the earlier definitions a type keeps. A property
+// dropped longer ago than that many redefinitions is still in its column
+// (SQL sees it) but no longer in the type's events as reads render them.
+const maxPastDefs = 32
 
 // eventType is one compiled event type of a stream. Immutable.
 type eventType struct {
 	def    typeDef
 	schema *jtd.Schema
 	props  []jtdarrow.Prop
+	read   []jtdarrow.Prop // props, then those only earlier definitions have (optional)
 	// The schemas of its rows: _content_type, _data, then its own columns
 	// (a batch holds only its type's columns; flush and readers fill the
 	// others with nulls by name).
@@ -64,10 +75,15 @@ type EventType struct {
 	Created time.Time
 	Schema  *jtd.Schema
 	Props   []jtdarrow.Prop // its columns
+	// Read are the properties a stored row of the type may hold, as reads
+	// render them: Props, then, as optional, those that only earlier
+	// definitions had. An event reads back as it was written (the Pipet
+	// seed: events are immutable), whatever the type became since.
+	Read []jtdarrow.Prop
 }
 
 func (t *eventType) public() EventType {
-	return EventType{Name: t.def.Name, JTD: t.def.JTD, Created: t.def.Created, Schema: t.schema, Props: t.props}
+	return EventType{Name: t.def.Name, JTD: t.def.JTD, Created: t.def.Created, Schema: t.schema, Props: t.props, Read: t.read}
 }
 
 // compileType parses and maps a definition. Errors wrap base.ErrInvalid.
@@ -75,9 +91,13 @@ func compileType(def typeDef) (*eventType, error) {
 	// Compacted here as well as on PUT: the catalog is written indented,
 	// which indents the definitions it holds, and GET .json would answer
 	// them so after a restart.
-	var compact bytes.Buffer
-	if json.Compact(&compact, def.JTD) == nil {
-		def.JTD = compact.Bytes()
+	def.JTD = compactJSON(def.JTD)
+	if def.Past != nil {
+		past := make([]json.RawMessage, len(def.Past))
+		for i, p := range def.Past {
+			past[i] = compactJSON(p)
+		}
+		def.Past = past
 	}
 	s, err := jtd.Parse(def.JTD)
 	if err != nil {
@@ -92,7 +112,7 @@ func compileType(def typeDef) (*eventType, error) {
 	if err != nil {
 		return nil, base.Errorf(base.ErrInvalid, "type %s: %w", def.Name, err)
 	}
-	t := &eventType{def: def, schema: s, props: props}
+	t := &eventType{def: def, schema: s, props: props, read: pastProps(props, def.Past)}
 	fields := append([]arrow.Field(nil), eventsPayload.Fields()...)
 	for _, p := range props {
 		fields = append(fields, p.Field())
@@ -104,6 +124,44 @@ func compileType(def typeDef) (*eventType, error) {
 	t.stored = schema.Stored(t.payload)
 	t.flushed = flushSchemaOf(t.stored)
 	return t, nil
+}
+
+// compactJSON returns raw compacted, or as it is if it is not JSON.
+func compactJSON(raw json.RawMessage) json.RawMessage {
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil {
+		return raw
+	}
+	return b.Bytes()
+}
+
+// pastProps returns props followed, as optional, by the properties of the
+// past definitions (newest first) that props lack. A past definition that
+// no longer compiles adds nothing.
+func pastProps(props []jtdarrow.Prop, past []json.RawMessage) []jtdarrow.Prop {
+	out := props
+	seen := make(map[string]bool, len(props))
+	for _, p := range props {
+		seen[p.Name] = true
+	}
+	for _, raw := range past {
+		s, err := jtd.Parse(raw)
+		if err != nil {
+			continue
+		}
+		old, err := jtdarrow.Columns(s)
+		if err != nil {
+			continue
+		}
+		for _, p := range old {
+			if !seen[p.Name] {
+				seen[p.Name] = true
+				p.Required = false
+				out = append(out[:len(out):len(out)], p)
+			}
+		}
+	}
+	return out
 }
 
 // newTypeSet builds the set of defs, in order, keeping the typed columns
@@ -244,6 +302,7 @@ func (e *Engine) PutEventType(ctx context.Context, name base.StreamName, typ str
 					return old.byName[typ].public(), false, nil
 				}
 				def.Created = defs[i].Created
+				def.Past = pastDefs(defs[i], def.JTD)
 				defs[i] = def
 				created = false
 			}
@@ -273,6 +332,19 @@ func (e *Engine) PutEventType(ctx context.Context, name base.StreamName, typ str
 		return EventType{}, false, fmt.Errorf("engine: cannot save the catalog: %w", err)
 	}
 	return next.byName[typ].public(), created, nil
+}
+
+// pastDefs returns the past definitions of a type redefined from old to
+// jtd: old's, newest first, without jtd itself, at most maxPastDefs.
+func pastDefs(old typeDef, jtd json.RawMessage) []json.RawMessage {
+	past := []json.RawMessage{old.JTD}
+	for _, p := range old.Past {
+		if !slices.ContainsFunc(past, func(q json.RawMessage) bool { return bytes.Equal(p, q) }) {
+			past = append(past, p)
+		}
+	}
+	past = slices.DeleteFunc(past, func(p json.RawMessage) bool { return bytes.Equal(p, jtd) })
+	return past[:min(len(past), maxPastDefs)]
 }
 
 // typedMedia reports whether a typed event may come with this content

@@ -101,5 +101,5 @@ func (t streamTypes) Appender(rec arrow.RecordBatch, event string) encode.ValueA
 	if !ok {
 		return nil
 	}
-	return encode.ValueAppender(jtdarrow.ObjectAppender(et.Props, rec))
+	return encode.ValueAppender(jtdarrow.ObjectAppender(et.Read, rec))
 }

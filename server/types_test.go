@@ -289,3 +289,59 @@ func TestTypedTextEvents(t *testing.T) {
 		t.Fatalf("stored:\n%s\nwant\n%s", got, want)
 	}
 }
+
+// TestTypeRedefinitionKeepsEvents: events read back as they were written
+// whatever their type became since: a property a redefinition dropped is
+// still shown, one it added is not made up (null) for older events, before
+// and after a flush and a restart. A required property that accepts null
+// still reads back as null.
+func TestTypeRedefinitionKeepsEvents(t *testing.T) {
+	ts := startServer(t)
+	put := func(jtd string, want int) {
+		t.Helper()
+		if r := ts.admin("PUT", "/user/redef:t", []byte(jtd)); r.code != want {
+			t.Fatalf("PUT %s: %d %s, want %d", jtd, r.code, r.body, want)
+		}
+	}
+	post := func(body string) {
+		t.Helper()
+		if r := ts.admin("POST", "/user/redef:t", []byte(body), "Content-Type", "application/json"); r.code != 200 {
+			t.Fatalf("POST %s: %d %s", body, r.code, r.body)
+		}
+	}
+	put(`{"properties":{"a":{"type":"string"},"b":{"type":"string"}}}`, 201)
+	post(`{"a":"1","b":"2"}`)
+	put(`{"properties":{"a":{"type":"string"}}}`, 200)
+	put(`{"properties":{"a":{"type":"string"},"c":{"type":"string"},"n":{"type":"string","nullable":true}}}`, 200)
+	post(`{"a":"3","c":"4","n":null}`)
+	want := []string{`{"a":"1","b":"2"}`, `{"a":"3","c":"4","n":null}`}
+	check := func(when string) {
+		t.Helper()
+		r := ts.admin("GET", "/user/redef", nil)
+		var evs []struct {
+			Data json.RawMessage `json:"data"`
+		}
+		r.json(t, &evs)
+		if len(evs) != len(want) {
+			t.Fatalf("%s: %s", when, r.body)
+		}
+		for i, ev := range evs {
+			if !jsonEqualText(t, ev.Data, want[i]) {
+				t.Errorf("%s: event %d reads %s, want %s as it was written", when, i, ev.Data, want[i])
+			}
+		}
+	}
+	check("buffered")
+	if err := ts.eng.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	check("flushed")
+	dir := ts.dir
+	ts.stop()
+	ts = startServerAt(t, dir)
+	check("restarted")
+	// Putting the same definition again is still idempotent after the
+	// restart, and keeps the past.
+	put(`{"properties":{"a":{"type":"string"},"c":{"type":"string"},"n":{"type":"string","nullable":true}}}`, 200)
+	check("the same definition again")
+}

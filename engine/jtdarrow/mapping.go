@@ -49,6 +49,9 @@ func (m *Mapping) Type() arrow.DataType { return m.typ }
 type Prop struct {
 	Name     string
 	Required bool // in "properties" rather than "optionalProperties"
+	// Nullable: the schema accepts null (it is nullable, the empty form,
+	// or a ref to such a definition), so a required property may be null.
+	Nullable bool
 	Mapping  *Mapping
 }
 
@@ -108,7 +111,7 @@ func (c *compiler) props(s *jtd.Schema, top bool) ([]Prop, error) {
 		if err != nil {
 			return err
 		}
-		out = append(out, Prop{Name: name, Required: required, Mapping: m})
+		out = append(out, Prop{Name: name, Required: required, Nullable: acceptsNull(sub, 0), Mapping: m})
 		return nil
 	}
 	for _, n := range req {
@@ -122,6 +125,17 @@ func (c *compiler) props(s *jtd.Schema, top bool) ([]Prop, error) {
 		}
 	}
 	return out, nil
+}
+
+// acceptsNull reports whether s accepts null; depth bounds a chain of refs.
+func acceptsNull(s *jtd.Schema, depth int) bool {
+	switch {
+	case s.Nullable() || s.Form() == jtd.FormEmpty:
+		return true
+	case s.Form() == jtd.FormRef && depth < MaxNesting:
+		return acceptsNull(s.Resolve(), depth+1)
+	}
+	return false
 }
 
 // mapping compiles s. top says whether the value is a whole top-level

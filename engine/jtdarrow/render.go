@@ -39,13 +39,35 @@ func objectAppender(props []Prop, cols []arrow.Array) Appender {
 			vals[i] = valueAppender(p.Mapping, cols[i])
 		}
 	}
+	// The required properties that cannot be null: a row where one is null
+	// was written under an earlier definition.
+	var strict []int
+	for i, p := range props {
+		if p.Required && !p.Nullable {
+			strict = append(strict, i)
+		}
+	}
 	return func(dst []byte, row int) []byte {
 		dst = append(dst, '{')
 		first := true
+		current := true
+		for _, i := range strict {
+			if cols[i] == nil || cols[i].IsNull(row) {
+				current = false
+				break
+			}
+		}
 		for i, p := range props {
 			c := cols[i]
+			// A null is shown only where the definition the row was written
+			// under put one: a required property that accepts null, in a
+			// row that has every other required property. Elsewhere the
+			// property was left out, or the row was written before it was
+			// required or existed, and the event reads back as it was
+			// written (for a definition without required non-null
+			// properties the two cannot be told apart: null is shown).
 			null := c == nil || c.IsNull(row)
-			if null && !p.Required {
+			if null && !(p.Required && p.Nullable && current) {
 				continue
 			}
 			if !first {
