@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -117,6 +118,15 @@ func (e *Engine) appendEvents(ctx context.Context, st *Stream, evs []Event) (int
 	for i := range evs {
 		if len(evs[i].Data) > MaxEventBytes {
 			return 0, base.Errorf(base.ErrTooLarge, "event %d: data is %d bytes, over the limit of %d", i, len(evs[i].Data), MaxEventBytes)
+		}
+		// Both are utf8 columns: invalid UTF-8 there would make the
+		// stream's segments unreadable to DuckDB (and every query of it
+		// fail), for good once flushed.
+		if !utf8.ValidString(evs[i].ContentType) {
+			return 0, base.Errorf(base.ErrInvalid, "event %d: Content-Type %q is not valid UTF-8", i, evs[i].ContentType)
+		}
+		if !utf8.ValidString(evs[i].Type) {
+			return 0, base.Errorf(base.ErrInvalid, "event %d: event type %q is not valid UTF-8", i, evs[i].Type)
 		}
 		if evs[i].Type == "" {
 			evs[i].Type = evs[i].ContentType

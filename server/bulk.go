@@ -7,6 +7,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/ducktail/ducktail/base"
 	"github.com/ducktail/ducktail/engine"
@@ -59,6 +60,9 @@ func parseBulk(contentType string, body []byte, def engine.Event) ([]engine.Even
 			Type: def.Type, TS: def.TS, Forced: def.Forced}
 		if ev.ContentType == "" {
 			ev.ContentType = "text/plain"
+		}
+		if !utf8.ValidString(ev.ContentType) {
+			return nil, base.Errorf(base.ErrInvalid, "multipart part %d: Content-Type %q is not valid UTF-8", len(evs), ev.ContentType)
 		}
 		if t := strings.TrimSpace(part.Header.Get("Event-Type")); t != "" {
 			ev.Type = t

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/ducktail/ducktail/base"
 	"github.com/ducktail/ducktail/engine"
@@ -48,6 +49,10 @@ func (s *Server) postEvent(ctx *fasthttp.RequestCtx) {
 	ct := contentTypeString(bytes.TrimSpace(ctx.Request.Header.ContentType()))
 	if ct == "" {
 		ct = "application/octet-stream"
+	}
+	if !utf8.ValidString(ct) {
+		s.writeError(ctx, base.Errorf(base.ErrInvalid, "Content-Type %q is not valid UTF-8", ct))
+		return
 	}
 	if len(body) > engine.MaxEventBytes && !isBulk(mediaType(ct)) && mediaType(ct) != csvContentType {
 		s.writeError(ctx, base.Errorf(base.ErrTooLarge, "event data is %d bytes, over the limit of %d (SPEC 4.2)", len(body), engine.MaxEventBytes))

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 
 	"encoding/csv"
@@ -267,5 +268,35 @@ func TestWriteTargetErrors(t *testing.T) {
 		if r.code != c.code || !strings.Contains(r.errorText(t), c.want) {
 			t.Errorf("POST %s: %d %s, want %d saying %q", c.path, r.code, r.body, c.code, c.want)
 		}
+	}
+}
+
+// TestInvalidUTF8ContentType: a Content-Type that is not UTF-8 (of a request
+// or of a bulk part) is refused, since _content_type and _event are utf8
+// columns that DuckDB could then not read, and the stream stays queryable.
+func TestInvalidUTF8ContentType(t *testing.T) {
+	ts := startServer(t)
+	if r := ts.admin("POST", "/user/utf", []byte("ok"), "Content-Type", "text/plain"); r.code != 200 {
+		t.Fatalf("first event: %d %s", r.code, r.body)
+	}
+	bulk := "--b\r\nContent-Type: text/pl\xffain\r\nEvent-Type: fine\r\n\r\nx\r\n--b--\r\n"
+	for _, c := range []struct {
+		name, ct, body string
+	}{
+		{"single", "text/pl\xffain", "x"},
+		{"typed by header", "application/\xfejson", "x"},
+		{"bulk part", "multipart/mixed; boundary=b", bulk},
+	} {
+		r := ts.admin("POST", "/user/utf", []byte(c.body), "Content-Type", c.ct, "Event-Type", "fine")
+		if r.code != 400 || !strings.Contains(r.errorText(t), "not valid UTF-8") {
+			t.Errorf("%s: %d %s, want 400 naming the invalid UTF-8", c.name, r.code, r.body)
+		}
+	}
+	if err := ts.eng.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r := ts.admin("POST", "/sql", []byte(`select count(*) n from "user"."utf"`))
+	if r.code != 200 || !strings.Contains(string(r.body), `"n":1`) {
+		t.Fatalf("SQL after the refused writes: %d %s", r.code, r.body)
 	}
 }
