@@ -170,8 +170,12 @@ func pastProps(props []jtdarrow.Prop, past []json.RawMessage) []jtdarrow.Prop {
 func newTypeSet(prev []arrow.Field, defs []typeDef) (*typeSet, error) {
 	ts := &typeSet{byName: make(map[string]*eventType, len(defs)), columns: append([]arrow.Field(nil), prev...)}
 	at := make(map[string]int, len(prev))
+	// DuckDB's column names are case-insensitive: "Name" and "name" would
+	// be one column in SQL, and one of the two properties lost there.
+	folded := make(map[string]string, len(prev))
 	for i, f := range prev {
 		at[f.Name] = i
+		folded[strings.ToLower(f.Name)] = f.Name
 	}
 	for _, def := range defs {
 		t, err := compileType(def)
@@ -182,6 +186,12 @@ func newTypeSet(prev []arrow.Field, defs []typeDef) (*typeSet, error) {
 			f := p.Field()
 			i, ok := at[f.Name]
 			if !ok {
+				if other, clash := folded[strings.ToLower(f.Name)]; clash {
+					return nil, base.Errorf(base.ErrConflict,
+						"type %s: property %q differs only in case from the stream's column %q, and SQL column names are case-insensitive: use the same spelling, or another name",
+						def.Name, f.Name, other)
+				}
+				folded[strings.ToLower(f.Name)] = f.Name
 				at[f.Name] = len(ts.columns)
 				ts.columns = append(ts.columns, f)
 				continue

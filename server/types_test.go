@@ -147,6 +147,8 @@ func TestTypedEventsErrors(t *testing.T) {
 		{"bad JTD", put("/user/stream:t5", `{"properties": {"a": {"type": "string", "enum": ["x"]}}}`), 400, "/properties/a"},
 		{"conflicting property", put("/user/stream:view", `{"properties": {"url": {"type": "uint8"}}}`), 409, `"url"`},
 		{"incompatible redefinition", put("/user/stream:click", `{"properties": {"url": {"elements": {"type": "string"}}}}`), 409, `"url"`},
+		{"a property differing only in case", put("/user/stream:view", `{"properties": {"URL": {"type": "string"}}}`), 409, `"URL" differs only in case from the stream's column "url"`},
+		{"two in one type", put("/user/stream:view", `{"properties": {"Abc": {"type": "string"}, "abc": {"type": "string"}}}`), 409, "differs only in case"},
 		{"unknown type .json", ts.admin("GET", "/user/stream:nope.json", nil), 404, "nope"},
 		{"no auth", ts.do("PUT", "/user/stream:x", []byte(clickJTD)), 401, "Bearer"},
 	} {
