@@ -2,6 +2,8 @@ package server
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"io"
 	"strings"
 
@@ -60,15 +62,21 @@ func (s *Server) sql(ctx *fasthttp.RequestCtx, scope *query.Scope) {
 			ctx.Request.Header.Peek("Accept"), arrowStreamType))
 		return
 	}
+	// fasthttp's ctx is done when the server shuts down; qctx also when
+	// the client goes away, since a query nobody waits for should not go
+	// on using the cores.
+	qctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer cancelOnGone(ctx, cancel)()
 	var res *sqlengine.Result
 	var err error
 	if scope == nil {
-		res, err = s.opts.SQL.Query(ctx, q, nil)
+		res, err = s.opts.SQL.Query(qctx, q, nil)
 	} else {
-		res, err = s.opts.SQL.QueryScoped(ctx, q, *scope)
+		res, err = s.opts.SQL.QueryScoped(qctx, q, *scope)
 	}
 	if err != nil {
-		s.writeError(ctx, err)
+		s.writeError(ctx, s.interrupted(err))
 		return
 	}
 	defer res.Release()
@@ -88,6 +96,10 @@ func (s *Server) sql(ctx *fasthttp.RequestCtx, scope *query.Scope) {
 		}
 	}
 	if err := res.Reader.Err(); err != nil {
+		if errors.Is(err, context.Canceled) {
+			s.writeError(ctx, s.interrupted(err))
+			return
+		}
 		s.writeError(ctx, base.Errorf(base.ErrInvalid, "sql: %w", err))
 		return
 	}
@@ -112,4 +124,40 @@ func (l *limitWriter) Write(p []byte) (int, error) {
 	}
 	l.left -= int64(len(p))
 	return l.w.Write(p)
+}
+
+// interrupted turns a query cancelled by the server's shutdown into the 503
+// it is, rather than an internal error; other errors are returned as they
+// are (a client that went away is not there to read the answer).
+func (s *Server) interrupted(err error) error {
+	if !errors.Is(err, context.Canceled) {
+		return err
+	}
+	select {
+	case <-s.closing:
+		return base.Errorf(base.ErrClosed, "sql: the server is shutting down, and the query was stopped; retry it")
+	default:
+		return base.Errorf(base.ErrClosed, "sql: the query was stopped: %v", err)
+	}
+}
+
+// cancelOnGone calls cancel if the client closes its connection before it
+// is answered (lingerConn.watchGone; the connection then closes after the
+// answer). The returned func stops the watch.
+func cancelOnGone(ctx *fasthttp.RequestCtx, cancel context.CancelFunc) (stop func()) {
+	lc, ok := ctx.Conn().(*lingerConn)
+	if !ok {
+		return func() {}
+	}
+	ctx.SetConnectionClose()
+	gone := lc.watchGone()
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-gone:
+			cancel()
+		case <-done:
+		}
+	}()
+	return func() { close(done) }
 }
