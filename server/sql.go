@@ -143,7 +143,8 @@ func (s *Server) interrupted(err error) error {
 
 // cancelOnGone calls cancel if the client closes its connection before it
 // is answered (lingerConn.watchGone; the connection then closes after the
-// answer). The returned func stops the watch.
+// answer). The returned func, called once the answer is written, stops
+// the watch.
 func cancelOnGone(ctx *fasthttp.RequestCtx, cancel context.CancelFunc) (stop func()) {
 	lc, ok := ctx.Conn().(*lingerConn)
 	if !ok {
@@ -159,5 +160,11 @@ func cancelOnGone(ctx *fasthttp.RequestCtx, cancel context.CancelFunc) (stop fun
 		case <-done:
 		}
 	}()
-	return func() { close(done) }
+	return func() {
+		close(done)
+		// Again: an error answer keeps only some headers (writeErrorBody),
+		// and a connection whose bytes the watch may take must not be
+		// kept alive.
+		ctx.SetConnectionClose()
+	}
 }
