@@ -21,7 +21,7 @@ import (
 // query parameter. The stream is created at its first write. The answer is
 // the new id as a JSON number, or the array of ids of a bulk push.
 func (s *Server) postEvent(ctx *fasthttp.RequestCtx) {
-	p, err := path.Parse(string(ctx.Path()))
+	p, err := parsePath(ctx)
 	if err != nil {
 		s.writeError(ctx, err)
 		return

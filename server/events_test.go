@@ -300,3 +300,32 @@ func TestInvalidUTF8ContentType(t *testing.T) {
 		t.Fatalf("SQL after the refused writes: %d %s", r.code, r.body)
 	}
 }
+
+// TestPathDecodedOnce: a stream path is percent-decoded once, as RFC 3986
+// has it: %2541 is the three characters %41, in an event type and in a
+// substream argument alike.
+func TestPathDecodedOnce(t *testing.T) {
+	ts := startServer(t)
+	if r := ts.admin("POST", "/user/once:a%2541", []byte("x")); r.code != 200 {
+		t.Fatalf("POST: %d %s", r.code, r.body)
+	}
+	if r := ts.admin("POST", "/user/once:%27b%20c%27", []byte("y")); r.code != 200 {
+		t.Fatalf("POST with a quoted, encoded type: %d %s", r.code, r.body)
+	}
+	r := ts.admin("GET", "/user/once", nil)
+	var evs []struct{ Event string }
+	r.json(t, &evs)
+	if len(evs) != 2 || evs[0].Event != "a%41" || evs[1].Event != "b c" {
+		t.Fatalf("event types %s, want a%%41 and b c", r.body)
+	}
+	if r := ts.admin("PUT", "/_/streams/user/oncef", []byte(`{"factory": true}`)); r.code != 201 {
+		t.Fatalf("factory: %d %s", r.code, r.body)
+	}
+	if r := ts.admin("POST", "/user/oncef('x%2541')", []byte("z")); r.code != 200 {
+		t.Fatalf("POST to a substream: %d %s", r.code, r.body)
+	}
+	r = ts.admin("GET", "/_/streams/user/oncef/substreams", nil)
+	if !strings.Contains(string(r.body), `'x%41'`) {
+		t.Fatalf("substreams %s, want 'x%%41'", r.body)
+	}
+}

@@ -27,7 +27,7 @@ const (
 // stream serves GET /{account}/{stream}, /{account}/{stream}[n] and the
 // chains of SPEC 4.2 (.slice, .range, .limit), parsed by server/path.
 func (s *Server) stream(ctx *fasthttp.RequestCtx) {
-	p, err := path.Parse(string(ctx.Path()))
+	p, err := parsePath(ctx)
 	if err != nil {
 		s.writeError(ctx, err)
 		return

@@ -102,3 +102,10 @@ func subAccount(p *path.Path) string {
 	account, _ := p.Sub.Value.(string)
 	return account
 }
+
+// parsePath parses the request's stream path as it was sent: the parser
+// percent-decodes it once, and ctx.Path() is decoded already (so %2541 would
+// have become A, not %41).
+func parsePath(ctx *fasthttp.RequestCtx) (*path.Path, error) {
+	return path.Parse(string(ctx.URI().PathOriginal()))
+}

@@ -19,7 +19,7 @@ import (
 // stored definition: 201 when the type is new, 200 when it was redefined
 // or already so.
 func (s *Server) putEventType(ctx *fasthttp.RequestCtx) {
-	p, err := path.Parse(string(ctx.Path()))
+	p, err := parsePath(ctx)
 	if err != nil {
 		s.writeError(ctx, err)
 		return
