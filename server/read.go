@@ -50,7 +50,10 @@ func (s *Server) stream(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	// Taken before the check, so that a subscription misses no change.
-	grant := s.readGrant(ctx, p, name)
+	var accessChanged <-chan struct{}
+	if s.opts.Access != nil {
+		accessChanged = s.opts.Access.Changed()
+	}
 	if !s.authorizePath(ctx, p, name, access.Read) {
 		return
 	}
@@ -118,7 +121,7 @@ func (s *Server) stream(ctx *fasthttp.RequestCtx) {
 			sseHeaders(ctx) // a subscription's headers, without opening one
 			return
 		}
-		s.subscribe(ctx, st, r, withData, explicit, grant)
+		s.subscribe(ctx, st, r, withData, explicit, s.readGrant(ctx, p, name, accessChanged))
 		return
 	}
 	f, ok := encode.Negotiate(ctx.Request.Header.Peek("Accept"))

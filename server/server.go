@@ -377,7 +377,7 @@ func (s *Server) authorizeAs(ctx *fasthttp.RequestCtx, account string, name base
 	return false
 }
 
-// errNoKey is keyGrant's answer to a request with no bearer key on a stream
+// errNoKey is grant's answer to a request with no bearer key on a stream
 // that is not public for the right: a signature may still open it.
 var errNoKey = errors.New("no bearer key")
 

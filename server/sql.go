@@ -141,17 +141,14 @@ func (s *Server) interrupted(err error) error {
 	}
 }
 
-// cancelOnGone calls cancel if the client closes its connection before it
-// is answered (lingerConn.watchGone; the connection then closes after the
-// answer). The returned func, called once the answer is written, stops
-// the watch.
+// cancelOnGone calls cancel if the client goes away before it is answered
+// (clientGone). The returned func, called once the answer is written,
+// stops the watch.
 func cancelOnGone(ctx *fasthttp.RequestCtx, cancel context.CancelFunc) (stop func()) {
-	lc, ok := ctx.Conn().(*lingerConn)
-	if !ok {
+	gone, lc := clientGone(ctx)
+	if gone == nil {
 		return func() {}
 	}
-	ctx.SetConnectionClose()
-	gone := lc.watchGone()
 	done := make(chan struct{})
 	go func() {
 		select {
@@ -162,9 +159,11 @@ func cancelOnGone(ctx *fasthttp.RequestCtx, cancel context.CancelFunc) (stop fun
 	}()
 	return func() {
 		close(done)
-		// Again: an error answer keeps only some headers (writeErrorBody),
-		// and a connection whose bytes the watch may take must not be
-		// kept alive.
-		ctx.SetConnectionClose()
+		if lc != nil {
+			// Again: an error answer keeps only some headers
+			// (writeErrorBody), and a connection whose bytes the watch may
+			// take must not be kept alive.
+			ctx.SetConnectionClose()
+		}
 	}
 }

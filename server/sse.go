@@ -158,18 +158,18 @@ func (g *liveGrant) recheck() error {
 	return g.check()
 }
 
-// readGrant is the read right the request is about to be authorised with,
-// as a liveGrant.
-func (s *Server) readGrant(ctx *fasthttp.RequestCtx, p *path.Path, name base.StreamName) liveGrant {
+// readGrant is the read right the request was authorised with, as a
+// liveGrant; changed is acc.Changed as it was before that check, so that
+// the subscription misses no change made since.
+func (s *Server) readGrant(ctx *fasthttp.RequestCtx, p *path.Path, name base.StreamName, changed <-chan struct{}) liveGrant {
 	acc := s.opts.Access
 	if acc == nil {
 		return liveGrant{}
 	}
 	key, hasKey := bearer(ctx)
 	key, account := bytes.Clone(key), subAccount(p)
-	g := liveGrant{acc: acc, changed: acc.Changed()}
-	g.check = func() error { return s.grant(key, hasKey, account, name, access.Read) }
-	return g
+	return liveGrant{acc: acc, changed: changed,
+		check: func() error { return s.grant(key, hasKey, account, name, access.Read) }}
 }
 
 // client is what a subscription knows of its client's connection.
@@ -183,21 +183,32 @@ type client struct {
 // request's Done channel.
 type clientGoneKey struct{}
 
-// clientOf watches the client of a subscription about to be answered, so
-// that one which leaves is let go at once and not at the next event or
-// keep-alive: under net/http by its request's context, over fasthttp by a
-// read of the connection (lingerConn.watchGone), which then closes after
-// the answer.
-func clientOf(ctx *fasthttp.RequestCtx, timeout time.Duration) client {
+// clientGone returns a channel closed once the client of the request being
+// answered has gone away, and the fasthttp connection it watches (nil under
+// net/http, or when it cannot be known, and then the channel is nil too).
+// Under net/http the request's context says so; over fasthttp a
+// background read of the connection (lingerConn.watchGone), which then
+// closes after the answer. Long answers use it (live subscriptions, SQL),
+// so that one whose client left stops at once, not at its next write.
+func clientGone(ctx *fasthttp.RequestCtx) (<-chan struct{}, *lingerConn) {
 	if gone, ok := ctx.UserValue(clientGoneKey{}).(<-chan struct{}); ok {
-		return client{gone: gone}
+		return gone, nil
 	}
 	lc, ok := ctx.Conn().(*lingerConn)
 	if !ok {
-		return client{}
+		return nil, nil
 	}
 	ctx.SetConnectionClose()
-	return client{gone: lc.watchGone(), conn: lc, timeout: timeout}
+	return lc.watchGone(), lc
+}
+
+// clientOf is a subscription's client, watched by clientGone.
+func clientOf(ctx *fasthttp.RequestCtx, timeout time.Duration) client {
+	gone, lc := clientGone(ctx)
+	if lc == nil {
+		return client{gone: gone}
+	}
+	return client{gone: gone, conn: lc, timeout: timeout}
 }
 
 // extend moves the connection's write deadline on: fasthttp sets one per
