@@ -27,8 +27,12 @@
 //	Escape     = "\" ( "'" | '"' | "\" | "n" | "t" | "r" | "b" | "f" | "v"
 //	                 | "0" | "x" hex hex | "u" hex hex hex hex
 //	                 | "u{" hex { hex } "}" | other ) .
-//	Number     = [ "-" ] ( "0" | nzdigit { digit } ) [ "." digit { digit } ]
-//	             [ ( "e" | "E" ) [ "+" | "-" ] digit { digit } ] .
+//	Number     = [ "-" ] ( Decimal | "0" ( "x" | "X" ) digits(hex)
+//	             | "0" ( "o" | "O" ) digits(octal) | "0" ( "b" | "B" ) digits(binary) ) .
+//	Decimal    = ( Integer [ "." [ digits ] ] | "." digits )
+//	             [ ( "e" | "E" ) [ "+" | "-" ] digits ] .
+//	Integer    = "0" | nzdigit [ [ "_" ] digits ] .
+//	digits     = digit { [ "_" ] digit } .     (* of the base named *)
 //	Identifier = name .   (* an account; only if not a Number nor a keyword *)
 //	Type       = BareType | String .
 //	BareType   = typechars { "/" typechars } .   (* never contains "/pipe/" *)
@@ -55,12 +59,15 @@
 //     character except a tab inside parentheses or a string.
 //   - Literals follow JavaScript: strings in single or double quotes with
 //     JS escapes (legacy octal escapes and lone surrogates are refused);
-//     numbers in the JSON number syntax with an optional '-', read as
-//     float64 (values that overflow to ±Inf are refused, -0 is 0). A token
-//     that starts like a number but goes on with name characters (42abc,
-//     0x1f, 01, 1e) is an account identifier, not a number.
+//     numbers in JavaScript's numeric literal syntax with an optional '-'
+//     (1.5, .5, 1., 1e3, 1_000, 0x1f, 0o17, 0b101), read as float64 and
+//     rounded as JavaScript rounds them (values that overflow to ±Inf are
+//     refused, -0 is 0). A token that starts like a number but goes on
+//     with name characters (42abc, 0x1g, 01, 1e, 1_, 10n) is an account
+//     identifier, not a number; so an account whose name is also a number
+//     (42, 1e3, 0x1f) cannot be named as an account substream argument.
 //   - Substream identity. Two arguments that are the same JavaScript value
-//     (('a') and ("a"), (1) and (1.0)) name the same substream: [Arg.Raw]
+//     (('a') and ("a"), (1), (1.0), (0x1) and (1_0e-1)) name the same substream: [Arg.Raw]
 //     keeps the text as written, [Arg.Canonical] gives the one canonical
 //     literal, and [Arg.SubKey] is derived from the canonical literal. The
 //     storage key of an argument is at most MaxSubKeyLen bytes.

@@ -2,6 +2,7 @@ package path
 
 import (
 	"math"
+	"math/big"
 	"strconv"
 	"strings"
 	"unicode"
@@ -42,10 +43,10 @@ func (p *parser) literal() (Arg, error) {
 		}
 		return Arg{Kind: String, Raw: p.src[start:p.pos], Value: v}, nil
 	}
-	if c == '-' || isDigit(c) {
+	if c == '-' || c == '.' || isDigit(c) {
 		end := numberEnd(p.src, start)
 		if end > start && (end == len(p.src) || !isWordByte(p.src[end])) {
-			f, _ := strconv.ParseFloat(p.src[start:end], 64) // syntax checked by numberEnd
+			f := numberValue(p.src[start:end])
 			if math.IsInf(f, 0) {
 				return Arg{}, p.errf(start, "number %s is out of range", clip(p.src[start:end]))
 			}
@@ -82,46 +83,111 @@ func (p *parser) literal() (Arg, error) {
 	return a, nil
 }
 
-// numberEnd returns the end of the JSON-syntax number (with optional '-')
-// that starts at s[i], or i if none does.
+// numberEnd returns the end of the JavaScript numeric literal (with an
+// optional '-') that starts at s[i], or i if none does: a decimal literal
+// (1, 1.5, 1., .5, 1e3, 1_000) or a hex, octal or binary integer (0x1f,
+// 0o17, 0b101). BigInt literals (10n) are not numbers: the token goes on.
 func numberEnd(s string, i int) int {
 	j := i
 	if j < len(s) && s[j] == '-' {
 		j++
 	}
-	if j >= len(s) || !isDigit(s[j]) {
+	if j+1 < len(s) && s[j] == '0' {
+		if base := basePrefix(s[j+1]); base != 0 {
+			if k := digitsEnd(s, j+2, base); k > j+2 {
+				return k
+			}
+			return i
+		}
+	}
+	intEnd := j
+	if j < len(s) && s[j] == '0' {
+		intEnd = j + 1 // no separator nor digit after a leading 0: 01 and 0_1 are not numbers
+	} else {
+		intEnd = digitsEnd(s, j, 10)
+	}
+	k := intEnd
+	if k < len(s) && s[k] == '.' {
+		k = digitsEnd(s, k+1, 10)
+		if k == intEnd+1 && intEnd == j {
+			return i // a lone "."
+		}
+	} else if intEnd == j {
 		return i
 	}
-	if s[j] == '0' {
-		j++
-	} else {
-		for j < len(s) && isDigit(s[j]) {
+	if k < len(s) && (s[k] == 'e' || s[k] == 'E') {
+		m := k + 1
+		if m < len(s) && (s[m] == '+' || s[m] == '-') {
+			m++
+		}
+		if e := digitsEnd(s, m, 10); e > m {
+			k = e
+		}
+	}
+	return k
+}
+
+// basePrefix returns the base that the letter after a leading 0 selects
+// (x, o, b in either case), or 0.
+func basePrefix(c byte) int {
+	switch c | 0x20 {
+	case 'x':
+		return 16
+	case 'o':
+		return 8
+	case 'b':
+		return 2
+	}
+	return 0
+}
+
+// digitsEnd returns the end of a run of digits of the base starting at
+// s[i], in which single '_' separators may stand between two digits.
+func digitsEnd(s string, i, base int) int {
+	j := i
+	for j < len(s) {
+		if digitValue(s[j]) < base {
 			j++
+			continue
 		}
-	}
-	if j < len(s) && s[j] == '.' {
-		k := j + 1
-		for k < len(s) && isDigit(s[k]) {
-			k++
+		if s[j] == '_' && j > i && j+1 < len(s) && digitValue(s[j+1]) < base {
+			j++
+			continue
 		}
-		if k > j+1 {
-			j = k
-		}
-	}
-	if j < len(s) && (s[j] == 'e' || s[j] == 'E') {
-		k := j + 1
-		if k < len(s) && (s[k] == '+' || s[k] == '-') {
-			k++
-		}
-		m := k
-		for k < len(s) && isDigit(s[k]) {
-			k++
-		}
-		if k > m {
-			j = k
-		}
+		break
 	}
 	return j
+}
+
+func digitValue(c byte) int {
+	switch {
+	case isDigit(c):
+		return int(c - '0')
+	case c >= 'a' && c <= 'f':
+		return int(c-'a') + 10
+	case c >= 'A' && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return 99
+}
+
+// numberValue returns the float64 a literal checked by numberEnd stands
+// for, rounded to nearest as JavaScript rounds it (±Inf if it overflows).
+func numberValue(lit string) float64 {
+	neg := strings.HasPrefix(lit, "-")
+	digits := strings.ReplaceAll(strings.TrimPrefix(lit, "-"), "_", "")
+	var f float64
+	if len(digits) > 1 && digits[0] == '0' && basePrefix(digits[1]) != 0 {
+		var n big.Int
+		n.SetString(digits[2:], basePrefix(digits[1])) // syntax checked by numberEnd
+		f, _ = new(big.Float).SetInt(&n).Float64()
+	} else {
+		f, _ = strconv.ParseFloat(digits, 64) // syntax checked by numberEnd; ErrRange gives ±Inf or 0
+	}
+	if neg {
+		f = -f
+	}
+	return f
 }
 
 // str reads a quoted string at p.pos and returns its value.

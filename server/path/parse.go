@@ -442,10 +442,11 @@ func clip(s string) string {
 
 // short cuts s after 64 bytes for a message, without quoting it.
 func short(s string) string {
-	if q := clip(s); len(q) == len(s)+2 {
+	const max = 64
+	if len(s) <= max {
 		return s
 	}
-	cut := 64
+	cut := max
 	for cut > 0 && s[cut]&0xC0 == 0x80 {
 		cut--
 	}

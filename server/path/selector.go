@@ -164,7 +164,8 @@ func checkCall(c Call) (int, string) {
 }
 
 // intArg returns args[i] as an int64: open if it is absent or null. The
-// literal must be an integer without fraction or exponent.
+// literal must be an integer without fraction or exponent (hex, octal and
+// binary integers are allowed).
 func intArg(args []Arg, i int, open int64) (int64, string) {
 	if i >= len(args) || args[i].Kind == Null {
 		return open, ""
@@ -173,7 +174,7 @@ func intArg(args []Arg, i int, open int64) (int64, string) {
 	if a.Kind != Number {
 		return 0, fmt.Sprintf("want an integer or null, not %s %s", a.Kind, short(a.Raw))
 	}
-	n, err := strconv.ParseInt(a.Raw, 10, 64)
+	n, err := strconv.ParseInt(a.Raw, 0, 64) // base 0: the 0x, 0o, 0b and 1_000 forms numberEnd lets through
 	if err != nil {
 		if errors.Is(err, strconv.ErrRange) {
 			return 0, fmt.Sprintf("%s is out of the int64 range", short(a.Raw))
