@@ -385,3 +385,49 @@ func TestRefusedFirstWrite(t *testing.T) {
 		t.Fatalf("GET /eric/clicks(7)[0]: %d %s", r.code, r.body)
 	}
 }
+
+// TestSubstreamSpellings: arguments are JavaScript literals, so every
+// spelling of one number is one substream, and substreams whose string
+// arguments differ only in case stay apart in SQL, although DuckDB matches
+// names without regard to case.
+func TestSubstreamSpellings(t *testing.T) {
+	ts := startServer(t)
+	if r := ts.admin("PUT", "/_/streams/eric/events", []byte(`{"factory": true}`)); r.code != 201 {
+		t.Fatalf("declare the factory: %d %s", r.code, r.body)
+	}
+	for i, arg := range []string{"16", "0x10", "0X10", "0o20", "0b1_0000", "1_6", "16.", "1.6e1"} {
+		wantID(t, "("+arg+")", ts.post("/eric/events("+arg+")", "n"), int64(i))
+	}
+	wantID(t, "account 0x1g", ts.post("/eric/events(0x1g)", "acct"), 0)
+	wantID(t, "('A') first", ts.post("/eric/events('A')", "A0"), 0)
+	wantID(t, "('a') first", ts.post("/eric/events('a')", "a0"), 0)
+	wantID(t, "('A') second", ts.post(`/eric/events("A")`, "A1"), 1)
+	wantID(t, "('Ab')", ts.post(`/eric/events('Ab')`, "Ab0"), 0)
+	if got := listData(t, ts.admin("GET", "/eric/events(0x10).slice(6)", nil)); got != "6:n:16 7:n:16" {
+		t.Errorf("(0x10).slice(6) = %s", got)
+	}
+	if got := listData(t, ts.admin("GET", "/eric/events('A')", nil)); got != "0:A0:'A' 1:A1:'A'" {
+		t.Errorf("('A') = %s", got)
+	}
+	for _, stage := range []string{"tail", "flushed"} {
+		if stage == "flushed" {
+			if r := ts.admin("POST", "/_/flush", nil); r.code != 200 {
+				t.Fatalf("flush: %d %s", r.code, r.body)
+			}
+		}
+		for _, c := range []struct{ view, want string }{
+			{`events('\x41')`, `[{"d":"A0"},{"d":"A1"}]`},
+			{`events('a')`, `[{"d":"a0"}]`},
+			{`events('\x41b')`, `[{"d":"Ab0"}]`},
+			{`events(0x1g)`, `[{"d":"acct"}]`},
+		} {
+			if got := ts.sqlRows(`select decode(_data) as d from "eric"."` + c.view + `" order by _id`); got != c.want {
+				t.Errorf("%s: %s = %s, want %s", stage, c.view, got, c.want)
+			}
+		}
+		got := ts.sqlRows(`select _sub, count(*) as n from "eric"."events" group by _sub order by _sub`)
+		if want := `[{"_sub":"'A'","n":2},{"_sub":"'Ab'","n":1},{"_sub":"'a'","n":1},{"_sub":"0x1g","n":1},{"_sub":"16","n":8}]`; got != want {
+			t.Errorf("%s: union = %s, want %s", stage, got, want)
+		}
+	}
+}
