@@ -188,7 +188,7 @@ func TestTypedEventsTypeScript(t *testing.T) {
 		t.Fatalf("PUT: %d %s", r.code, r.body)
 	}
 	r := ts.admin("GET", "/user/stream:page-view.ts", nil)
-	want := `export interface PageView { at: string | null; kind: "a" | "b"; shape: { t: "sq"; side: number }; tags: Record<string, boolean>; url: string; where: Point; any?: unknown }
+	want := `export interface PageView { at: string | null; kind: "a" | "b"; shape: { t: "sq"; side: number }; tags: { [key: string]: boolean }; url: string; where: Point; any?: unknown }
 
 export interface Point { x: number; y: number }
 `

@@ -1,10 +1,11 @@
 package jtd
 
 import (
+	"encoding/json"
 	"sort"
-	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // TypeScript renders the schema as TypeScript declarations (for GET
@@ -60,7 +61,7 @@ func TSIdentifier(name string) string {
 	if id == "" {
 		return "Event"
 	}
-	if unicode.IsDigit(rune(id[0])) {
+	if r, _ := utf8.DecodeRuneInString(id); unicode.IsDigit(r) {
 		id = "T" + id
 	}
 	return id
@@ -104,23 +105,30 @@ func (g *tsGen) bare(s *Schema) string {
 	case FormEnum:
 		parts := make([]string, len(s.enum))
 		for i, v := range s.enum {
-			parts[i] = strconv.Quote(v)
+			parts[i] = tsString(v)
 		}
 		return strings.Join(parts, " | ")
 	case FormElements:
+		// Neither Array<T> nor Record<string, T>: a definition may be
+		// named Array or Record, and its declaration would shadow the
+		// global one.
 		e := g.typ(s.elements)
-		if strings.ContainsAny(e, " |") {
-			return "Array<" + e + ">"
+		if strings.Contains(e, "|") { // a union, or an object holding one: parentheses never hurt
+
+			return "(" + e + ")[]"
 		}
 		return e + "[]"
 	case FormValues:
-		return "Record<string, " + g.typ(s.elements) + ">"
+		return "{ [key: string]: " + g.typ(s.elements) + " }"
 	case FormProperties:
 		return g.object(s, "", "")
 	case FormDiscriminator:
 		vals := make([]string, 0, len(s.mapping))
 		for v := range s.mapping {
 			vals = append(vals, v)
+		}
+		if len(vals) == 0 {
+			return "never" // no instance is valid against an empty mapping
 		}
 		sort.Strings(vals)
 		parts := make([]string, len(vals))
@@ -137,7 +145,7 @@ func (g *tsGen) bare(s *Schema) string {
 func (g *tsGen) object(s *Schema, tag, value string) string {
 	var parts []string
 	if tag != "" {
-		parts = append(parts, tsKey(tag)+": "+strconv.Quote(value))
+		parts = append(parts, tsKey(tag)+": "+tsString(value))
 	}
 	for _, n := range s.propNames {
 		parts = append(parts, tsKey(n)+": "+g.typ(s.properties[n]))
@@ -158,11 +166,22 @@ func (g *tsGen) object(s *Schema, tag, value string) string {
 func tsKey(n string) string {
 	for i, r := range n {
 		if !(unicode.IsLetter(r) || r == '_' || r == '$' || (i > 0 && unicode.IsDigit(r))) {
-			return strconv.Quote(n)
+			return tsString(n)
 		}
 	}
 	if n == "" {
 		return `""`
 	}
 	return n
+}
+
+// tsString writes s as a TypeScript string literal. JSON's string syntax is
+// a subset of JavaScript's; Go's strconv.Quote is not (its \a and
+// \U0001F600 escapes mean "a" and "U0001F600" there).
+func tsString(s string) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s) // a string always encodes; invalid UTF-8 becomes U+FFFD
+	return strings.TrimSuffix(b.String(), "\n")
 }
