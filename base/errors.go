@@ -21,6 +21,7 @@ var (
 	ErrOverCapacity = errors.New("over capacity")          // 503
 	ErrCorrupt      = errors.New("corrupt data")           // 500: data on disk is damaged
 	ErrClosed       = errors.New("closed")                 // 503: shutting down
+	ErrTimeout      = errors.New("timed out")              // 504: a server-side time limit (sql.timeout)
 )
 
 // Error is an error of a known kind with a message meant for the client.
@@ -60,7 +61,7 @@ func Retry(kind error, ms int64, format string, args ...any) error {
 func KindOf(err error) error {
 	for _, k := range []error{ErrInvalid, ErrUnauthorized, ErrForbidden, ErrNotFound,
 		ErrConflict, ErrTooLarge, ErrUnsupported, ErrRateLimited, ErrOverCapacity,
-		ErrCorrupt, ErrClosed} {
+		ErrCorrupt, ErrClosed, ErrTimeout} {
 		if errors.Is(err, k) {
 			return k
 		}

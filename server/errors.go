@@ -30,6 +30,8 @@ func statusOf(err error) int {
 		return fasthttp.StatusTooManyRequests
 	case base.ErrOverCapacity, base.ErrClosed:
 		return fasthttp.StatusServiceUnavailable
+	case base.ErrTimeout:
+		return fasthttp.StatusGatewayTimeout
 	default:
 		return fasthttp.StatusInternalServerError
 	}

@@ -47,8 +47,12 @@ type Options struct {
 	// MaxSQLResultBytes bounds a /sql answer, encoded; a larger one is 413.
 	// Default 256 MiB.
 	MaxSQLResultBytes int64
-	CORS              CORSOptions
-	Logger            *slog.Logger
+	// SQLTimeout bounds the run of a /sql query and the encoding of its
+	// answer; a query stopped by it is answered 504. Default 60 s, the
+	// time most proxies and HTTP clients wait.
+	SQLTimeout time.Duration
+	CORS       CORSOptions
+	Logger     *slog.Logger
 	// Registry receives the HTTP metrics and is served at /metrics.
 	Registry *prometheus.Registry
 	Now      func() time.Time
@@ -94,6 +98,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.MaxSQLResultBytes <= 0 {
 		opts.MaxSQLResultBytes = 256 << 20
+	}
+	if opts.SQLTimeout <= 0 {
+		opts.SQLTimeout = 60 * time.Second
 	}
 	if opts.MaxBodyBytes < opts.MaxIngestBytes {
 		opts.MaxBodyBytes = opts.MaxIngestBytes

@@ -64,8 +64,8 @@ func (s *Server) sql(ctx *fasthttp.RequestCtx, scope *query.Scope) {
 	}
 	// fasthttp's ctx is done when the server shuts down; qctx also when
 	// the client goes away, since a query nobody waits for should not go
-	// on using the cores.
-	qctx, cancel := context.WithCancel(ctx)
+	// on using the cores, and after SQLTimeout.
+	qctx, cancel := context.WithTimeout(ctx, s.opts.SQLTimeout)
 	defer cancel()
 	defer cancelOnGone(ctx, cancel)()
 	var res *sqlengine.Result
@@ -76,7 +76,7 @@ func (s *Server) sql(ctx *fasthttp.RequestCtx, scope *query.Scope) {
 		res, err = s.opts.SQL.QueryScoped(qctx, q, *scope)
 	}
 	if err != nil {
-		s.writeError(ctx, s.interrupted(err))
+		s.writeError(ctx, s.interrupted(qctx, err))
 		return
 	}
 	defer res.Release()
@@ -96,8 +96,8 @@ func (s *Server) sql(ctx *fasthttp.RequestCtx, scope *query.Scope) {
 		}
 	}
 	if err := res.Reader.Err(); err != nil {
-		if errors.Is(err, context.Canceled) {
-			s.writeError(ctx, s.interrupted(err))
+		if qctx.Err() != nil {
+			s.writeError(ctx, s.interrupted(qctx, err))
 			return
 		}
 		s.writeError(ctx, base.Errorf(base.ErrInvalid, "sql: %w", err))
@@ -126,11 +126,15 @@ func (l *limitWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-// interrupted turns a query cancelled by the server's shutdown into the 503
-// it is, rather than an internal error; other errors are returned as they
-// are (a client that went away is not there to read the answer).
-func (s *Server) interrupted(err error) error {
-	if !errors.Is(err, context.Canceled) {
+// interrupted turns a query stopped by SQLTimeout into a 504 and one
+// cancelled by the server's shutdown into the 503 it is, rather than an
+// internal error; other errors are returned as they are (a client that went
+// away is not there to read the answer).
+func (s *Server) interrupted(qctx context.Context, err error) error {
+	if errors.Is(qctx.Err(), context.DeadlineExceeded) {
+		return base.Errorf(base.ErrTimeout, "sql: the query was stopped after the server's limit of %v (sql.timeout); narrow it (WHERE on _id or _ts, LIMIT, fewer columns)", s.opts.SQLTimeout)
+	}
+	if !errors.Is(err, context.Canceled) && qctx.Err() == nil {
 		return err
 	}
 	select {

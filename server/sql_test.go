@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ducktail/ducktail/engine"
 )
 
 // endlessQuery would run for many minutes.
@@ -72,5 +74,18 @@ func TestSQLShutdownIs503(t *testing.T) {
 	r := <-answer
 	if r.code != 503 || !strings.Contains(r.errorText(t), "shutting down") {
 		t.Fatalf("a query stopped by shutdown: %d %s, want 503 saying the server is shutting down", r.code, r.body)
+	}
+}
+
+// TestSQLTimeout: a query that runs past SQLTimeout is stopped and answered
+// 504 naming the limit, and the server goes on answering queries.
+func TestSQLTimeout(t *testing.T) {
+	ts := startServer(t, func(o *Options, _ *engine.Options) { o.SQLTimeout = 300 * time.Millisecond })
+	r := ts.admin("POST", "/sql", []byte(endlessQuery))
+	if r.code != 504 || !strings.Contains(r.errorText(t), "sql.timeout") {
+		t.Fatalf("a query past the time limit: %d %s, want 504 naming sql.timeout", r.code, r.body)
+	}
+	if got := ts.sqlRows("select 42 as n"); got != `[{"n":42}]` {
+		t.Fatalf("a query after the timeout: %s", got)
 	}
 }

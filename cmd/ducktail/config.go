@@ -47,6 +47,11 @@ type Config struct {
 		MaxBytes int64         `yaml:"max_bytes"`
 		MaxAge   time.Duration `yaml:"max_age"`
 	} `yaml:"flush"`
+	// SQL bounds each /sql query (not the offline ducktail sql).
+	SQL struct {
+		Timeout        time.Duration `yaml:"timeout"`
+		MaxResultBytes int64         `yaml:"max_result_bytes"`
+	} `yaml:"sql"`
 	MemoryBudgetBytes int64 `yaml:"memory_budget_bytes"`
 	MaxSubstreams     int   `yaml:"max_substreams"`
 	HTTPIngestion     struct {
@@ -214,6 +219,9 @@ func (c *Config) validate() error {
 	}
 	if c.Flush.MaxRows < 0 || c.Flush.MaxBytes < 0 || c.Flush.MaxAge < 0 {
 		bad("flush: limits must not be negative")
+	}
+	if c.SQL.Timeout < 0 || c.SQL.MaxResultBytes < 0 {
+		bad("sql: limits must not be negative")
 	}
 	seen := map[string]bool{}
 	for i, s := range c.Streams {

@@ -143,12 +143,14 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, stdout io.Writer)
 	// API keys' queries run in scoped databases that SQL opens and closes.
 	sqlq := query.NewSQL(eng, db)
 	srv, err := server.New(server.Options{
-		Engine:         eng,
-		Access:         acc,
-		SQL:            sqlq,
-		Keys:           keys,
-		AdminKey:       admin,
-		MaxIngestBytes: cfg.HTTPIngestion.MaxRequestBytes,
+		Engine:            eng,
+		Access:            acc,
+		SQL:               sqlq,
+		Keys:              keys,
+		AdminKey:          admin,
+		MaxIngestBytes:    cfg.HTTPIngestion.MaxRequestBytes,
+		SQLTimeout:        cfg.SQL.Timeout,
+		MaxSQLResultBytes: cfg.SQL.MaxResultBytes,
 		CORS: server.CORSOptions{
 			AllowedOrigins:   cfg.HTTPIngestion.CORS.AllowedOrigins,
 			MaxAgeSeconds:    cfg.HTTPIngestion.CORS.MaxAgeSeconds,
