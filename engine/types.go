@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -389,6 +390,11 @@ func (t *eventType) validate(contentType string, data []byte) (any, error) {
 		return nil, base.Errorf(base.ErrUnsupported,
 			"event type %s has a type definition: send its body as JSON (Content-Type: application/json), not %s", t.def.Name, contentType)
 	}
+	// encoding/json would put U+FFFD for each bad byte, and the columns
+	// would keep that instead of what was sent.
+	if !utf8.Valid(data) {
+		return nil, base.Errorf(base.ErrInvalid, "event type %s has a type definition and the body is not valid UTF-8 (at byte %d), which JSON must be", t.def.Name, invalidUTF8At(data))
+	}
 	v, err := jtd.DecodeJSON(data)
 	if err != nil {
 		return nil, base.Errorf(base.ErrInvalid, "event type %s has a type definition and the body is not JSON: %v", t.def.Name, err)
@@ -488,4 +494,17 @@ func (st *Stream) typeSet() *typeSet {
 		return st.parent.types.Load()
 	}
 	return st.types.Load()
+}
+
+// invalidUTF8At returns the offset of the first byte of b that is not part
+// of a valid UTF-8 sequence, or len(b).
+func invalidUTF8At(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
+	}
+	return len(b)
 }

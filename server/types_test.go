@@ -136,6 +136,7 @@ func TestTypedEventsErrors(t *testing.T) {
 		{"not a string in xpath", ts.admin("POST", "/user/stream:click", []byte(`{"url":"u","xpath":["a",2]}`), "Content-Type", "application/json"), 400, `"/xpath/1"`},
 		{"missing property", ts.admin("POST", "/user/stream:click", []byte(`{"url":"u"}`), "Content-Type", "application/json"), 400, "xpath"},
 		{"not JSON", ts.admin("POST", "/user/stream:click", []byte(`Hello, world!`), "Content-Type", "text/plain"), 400, "not JSON"},
+		{"not UTF-8", ts.admin("POST", "/user/stream:click", []byte("{\"url\":\"caf\xe9\",\"xpath\":[]}"), "Content-Type", "application/json"), 400, "not valid UTF-8 (at byte 11)"},
 		{"CSV row not of the type", ts.admin("POST", "/user/stream:click", []byte("url,xpath\nhttps://x,[]\nhttps://y,a\n"), "Content-Type", "text/csv"), 400, "/xpath"},
 		{"bulk with one bad part", ts.admin("POST", "/user/stream", []byte(
 			"--b\r\nEvent-Type: click\r\nContent-Type: application/json\r\n\r\n"+seedClick+"\r\n"+
