@@ -401,6 +401,16 @@ func TestSQLRefusals(t *testing.T) {
 		}
 		r.errorText(t)
 	}
+	// No format the client accepts: 400 (SPEC 4's bad input; RFC 9110
+	// would have 406, which SPEC 4's list of statuses leaves out), for /sql
+	// and for a stream read alike.
+	for _, path := range []string{"/sql", "/demo/events"} {
+		method := map[string]string{"/sql": "POST", "/demo/events": "GET"}[path]
+		r := ts.admin(method, path, []byte("select 1"), "Accept", "image/png")
+		if r.code != 400 || !strings.Contains(r.errorText(t), "text/csv") {
+			t.Errorf("%s %s with Accept: image/png: %d %s, want 400 naming the formats", method, path, r.code, r.body)
+		}
+	}
 	if r := ts.do("POST", "/sql", []byte("select 1")); r.code != 401 {
 		t.Fatalf("sql without the admin key: %d", r.code)
 	}
