@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -83,6 +84,16 @@ func TestReadSelectorsAgree(t *testing.T) {
 	for _, p := range []string{"/user/sel.limit(0)", "/user/sel?limit=0", "/user/sel.limit(1000001)", "/user/sel?limit=1000001", "/user/sel?limit=ten"} {
 		if r := ts.admin("GET", p, nil); r.code != 400 || !strings.Contains(r.errorText(t), "from 1 to 1000000") {
 			t.Errorf("GET %s: %d %s, want 400 naming the range of limits", p, r.code, r.body)
+		}
+	}
+	for _, p := range []string{"/user/sel?from=2&to=1", "/user/sel?since=9&until=5", "/user/sel.slice(2,1)", "/user/sel.range(9,5)"} {
+		if r := ts.admin("GET", p, nil); r.code != 400 || !strings.Contains(r.errorText(t), "before the start") {
+			t.Errorf("GET %s: %d %s, want 400 saying the end is before the start", p, r.code, r.body)
+		}
+	}
+	for _, p := range []string{"/user/sel?from=1&to=1", "/user/sel?since=5&until=5"} {
+		if r := ts.admin("GET", p, nil); r.code != 200 || string(bytes.TrimSpace(r.body)) != "[]" {
+			t.Errorf("GET %s: %d %s, want 200 [] (an empty range)", p, r.code, r.body)
 		}
 	}
 	ids := func(p string) []int64 {

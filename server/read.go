@@ -198,6 +198,14 @@ func rangeFromArgs(args *fasthttp.Args) (query.Range, error) {
 		}
 		*p.dst = n
 	}
+	// As .slice(2, 1) and .range(9, 5) are refused: an empty answer would
+	// hide the mistake.
+	if args.Peek("from") != nil && args.Peek("to") != nil && r.From > r.To {
+		return r, base.Errorf(base.ErrInvalid, "query parameters from=%d and to=%d: the end is before the start (ids; to is exclusive)", r.From, r.To)
+	}
+	if args.Peek("since") != nil && args.Peek("until") != nil && r.Since > r.Until {
+		return r, base.Errorf(base.ErrInvalid, "query parameters since=%d and until=%d: the end is before the start (timestamps; until is exclusive)", r.Since, r.Until)
+	}
 	if v := args.Peek("limit"); v != nil {
 		n, err := strconv.ParseInt(string(v), 10, 64)
 		if err != nil {
