@@ -1,6 +1,8 @@
 package server
 
 import (
+	"bytes"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -17,7 +19,6 @@ type CORSOptions struct {
 }
 
 const (
-	corsMethods       = "GET, POST, PUT, DELETE, OPTIONS"
 	corsHeaders       = "Content-Type, Authorization, Event-Type, Timestamp, Signature, Last-Event-ID, Accept"
 	corsExposeHeaders = "Retry-After, X-Retry-After-Ms, Content-Type"
 )
@@ -55,8 +56,9 @@ func (s *Server) applyCORS(ctx *fasthttp.RequestCtx) (refused bool) {
 func (s *Server) preflight(ctx *fasthttp.RequestCtx) {
 	origin := ctx.Request.Header.Peek("Origin")
 	method := ctx.Request.Header.Peek("Access-Control-Request-Method")
+	allow := pathMethods(ctx.Path())
 	if len(origin) == 0 || len(method) == 0 {
-		ctx.Response.Header.Set("Allow", corsMethods)
+		ctx.Response.Header.Set("Allow", allow)
 		ctx.SetStatusCode(fasthttp.StatusNoContent)
 		return
 	}
@@ -65,13 +67,13 @@ func (s *Server) preflight(ctx *fasthttp.RequestCtx) {
 			" is not allowed (http_ingestion.cors.allowed_origins)", 0)
 		return
 	}
-	if !strings.Contains(corsMethods, strings.ToUpper(string(method))) {
-		writeErrorBody(ctx, fasthttp.StatusForbidden, "method "+strconv.Quote(string(method))+" is not allowed", 0)
+	if !slices.Contains(strings.Split(allow, ", "), string(method)) {
+		writeErrorBody(ctx, fasthttp.StatusForbidden, "method "+strconv.Quote(string(method))+" is not allowed on this path; it allows "+allow, 0)
 		return
 	}
 	s.applyCORS(ctx)
 	h := &ctx.Response.Header
-	h.Set("Access-Control-Allow-Methods", corsMethods)
+	h.Set("Access-Control-Allow-Methods", allow)
 	if req := ctx.Request.Header.Peek("Access-Control-Request-Headers"); len(req) > 0 {
 		h.SetBytesV("Access-Control-Allow-Headers", req)
 	} else {
@@ -82,4 +84,24 @@ func (s *Server) preflight(ctx *fasthttp.RequestCtx) {
 	}
 	h.Add("Vary", "Access-Control-Request-Method, Access-Control-Request-Headers")
 	ctx.SetStatusCode(fasthttp.StatusNoContent)
+}
+
+// pathMethods returns the methods the API serves on path, for an OPTIONS
+// request's Allow and a preflight's Access-Control-Allow-Methods: a
+// preflight for a method the path would answer 405 is refused already.
+func pathMethods(path []byte) string {
+	switch {
+	case bytes.HasPrefix(path, []byte("/ingest/")):
+		if bytes.HasSuffix(path, []byte("/schema")) {
+			return "GET, OPTIONS"
+		}
+		return "POST, OPTIONS"
+	case string(path) == "/sql":
+		return "POST, OPTIONS"
+	case string(path) == "/healthz", string(path) == "/metrics":
+		return "GET, HEAD, OPTIONS"
+	case bytes.HasPrefix(path, []byte("/_/")):
+		return "GET, POST, PUT, DELETE, OPTIONS"
+	}
+	return "GET, HEAD, POST, PUT, OPTIONS"
 }

@@ -330,6 +330,24 @@ func TestCORS(t *testing.T) {
 		r.header.Get("Access-Control-Max-Age") != "600" {
 		t.Fatalf("preflight: %d %v", r.code, r.header)
 	}
+	// Allow and preflights name the methods of the path, not of the API.
+	for _, c := range []struct{ path, allow string }{
+		{"/ingest/" + tok, "POST, OPTIONS"},
+		{"/ingest/" + tok + "/schema", "GET, OPTIONS"},
+		{"/sql", "POST, OPTIONS"},
+		{"/user/stream", "GET, HEAD, POST, PUT, OPTIONS"},
+		{"/_/keys", "GET, POST, PUT, DELETE, OPTIONS"},
+	} {
+		if r := ts.do("OPTIONS", c.path, nil); r.code != 204 || r.header.Get("Allow") != c.allow {
+			t.Errorf("OPTIONS %s: %d Allow %q, want 204 Allow %q", c.path, r.code, r.header.Get("Allow"), c.allow)
+		}
+	}
+	for _, m := range []string{"DELETE", "ET", "post"} {
+		r := ts.do("OPTIONS", "/user/stream", nil, "Origin", "https://app.example.com", "Access-Control-Request-Method", m)
+		if r.code != 403 || !strings.Contains(r.errorText(t), "it allows GET") {
+			t.Errorf("preflight for %s on a stream: %d %s, want 403 naming the methods", m, r.code, r.body)
+		}
+	}
 	r = ts.do("OPTIONS", "/ingest/"+tok, nil, "Origin", "https://evil.io", "Access-Control-Request-Method", "POST")
 	if r.code != 403 || r.header.Get("Access-Control-Allow-Origin") != "" {
 		t.Fatalf("preflight from a refused origin: %d %v", r.code, r.header)
