@@ -46,6 +46,12 @@ func TestAccess(t *testing.T) {
 		body, _ := json.Marshal(map[string]string{"account": "user", "rights": bad})
 		code(400, ts.admin("POST", "/_/keys", body))
 	}
+	for _, stream := range []string{"", "cron"} {
+		body, _ := json.Marshal(map[string]string{"account": "sys", "stream": stream, "rights": "r"})
+		if r := ts.admin("POST", "/_/keys", body); r.code != 400 || !strings.Contains(r.errorText(t), "reserved") {
+			t.Errorf("a key for sys/%s: %d %s, want 400 saying the account is reserved", stream, r.code, r.body)
+		}
+	}
 	_, writer := apiKey("user", "", "w")
 	readerID, reader := apiKey("user", "", "r")
 	_, other := apiKey("other", "", "rw")
