@@ -103,5 +103,8 @@ func pathMethods(path []byte) string {
 	case bytes.HasPrefix(path, []byte("/_/")):
 		return "GET, POST, PUT, DELETE, OPTIONS"
 	}
-	return "GET, HEAD, POST, PUT, OPTIONS"
+	return streamMethods + ", OPTIONS"
 }
+
+// streamMethods are the methods of a stream path: the Allow of its 405.
+const streamMethods = "GET, HEAD, POST, PUT"

@@ -46,7 +46,7 @@ func (s *Server) stream(ctx *fasthttp.RequestCtx) {
 		// POST and PUT were routed before reaching here (server.go).
 		writeErrorBody(ctx, fasthttp.StatusMethodNotAllowed, "method "+m+
 			" is not allowed on a stream; use GET to read, POST to append, PUT {stream}:{type} to define a type", 0)
-		ctx.Response.Header.Set("Allow", "GET, HEAD, POST, PUT")
+		ctx.Response.Header.Set("Allow", streamMethods)
 		return
 	}
 	// Taken before the check, so that a subscription misses no change.
@@ -199,11 +199,12 @@ func rangeFromArgs(args *fasthttp.Args) (query.Range, error) {
 		*p.dst = n
 	}
 	// As .slice(2, 1) and .range(9, 5) are refused: an empty answer would
-	// hide the mistake.
-	if args.Peek("from") != nil && args.Peek("to") != nil && r.From > r.To {
+	// hide the mistake. An end left out is AllRange's, which no given end
+	// passes.
+	if r.From > r.To {
 		return r, base.Errorf(base.ErrInvalid, "query parameters from=%d and to=%d: the end is before the start (ids; to is exclusive)", r.From, r.To)
 	}
-	if args.Peek("since") != nil && args.Peek("until") != nil && r.Since > r.Until {
+	if r.Since > r.Until {
 		return r, base.Errorf(base.ErrInvalid, "query parameters since=%d and until=%d: the end is before the start (timestamps; until is exclusive)", r.Since, r.Until)
 	}
 	if v := args.Peek("limit"); v != nil {
