@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/ducktail/ducktail/server/path"
 )
 
 // CORSOptions are http_ingestion.cors (SPEC 4.1).
@@ -56,7 +58,7 @@ func (s *Server) applyCORS(ctx *fasthttp.RequestCtx) (refused bool) {
 func (s *Server) preflight(ctx *fasthttp.RequestCtx) {
 	origin := ctx.Request.Header.Peek("Origin")
 	method := ctx.Request.Header.Peek("Access-Control-Request-Method")
-	allow := pathMethods(ctx.Path())
+	allow := pathMethods(ctx)
 	if len(origin) == 0 || len(method) == 0 {
 		ctx.Response.Header.Set("Allow", allow)
 		ctx.SetStatusCode(fasthttp.StatusNoContent)
@@ -86,10 +88,11 @@ func (s *Server) preflight(ctx *fasthttp.RequestCtx) {
 	ctx.SetStatusCode(fasthttp.StatusNoContent)
 }
 
-// pathMethods returns the methods the API serves on path, for an OPTIONS
-// request's Allow and a preflight's Access-Control-Allow-Methods: a
-// preflight for a method the path would answer 405 is refused already.
-func pathMethods(path []byte) string {
+// pathMethods returns the methods the API serves on the request's path, for
+// an OPTIONS request's Allow and a preflight's Access-Control-Allow-Methods:
+// a preflight for a method the path would answer 405 is refused already.
+func pathMethods(ctx *fasthttp.RequestCtx) string {
+	path := ctx.Path()
 	switch {
 	case bytes.HasPrefix(path, []byte("/ingest/")):
 		if bytes.HasSuffix(path, []byte("/schema")) {
@@ -103,8 +106,25 @@ func pathMethods(path []byte) string {
 	case bytes.HasPrefix(path, []byte("/_/")):
 		return "GET, POST, PUT, DELETE, OPTIONS"
 	}
-	return streamMethods + ", OPTIONS"
+	p, err := parsePath(ctx)
+	if err != nil {
+		// Every method answers the path's 400; these are the ones a
+		// well-formed stream path can take.
+		return "GET, HEAD, POST, PUT, OPTIONS"
+	}
+	return streamMethods(p) + ", OPTIONS"
 }
 
-// streamMethods are the methods of a stream path: the Allow of its 405.
-const streamMethods = "GET, HEAD, POST, PUT"
+// streamMethods are the methods a stream path p serves, the Allow of its
+// 405: every stream path is read; one without selectors, document suffix,
+// reducer, logs or pipe is written to; one naming only a type (no
+// substream, no [n]) takes the type's definition.
+func streamMethods(p *path.Path) string {
+	if len(p.Chain) > 0 || p.Suffix != "" || p.Logs || p.Pipe != nil {
+		return "GET, HEAD"
+	}
+	if p.Type == "" || p.Sub != nil || p.Index >= 0 {
+		return "GET, HEAD, POST"
+	}
+	return "GET, HEAD, POST, PUT"
+}

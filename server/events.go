@@ -30,7 +30,7 @@ func (s *Server) postEvent(ctx *fasthttp.RequestCtx) {
 	case p.Suffix == "json" || p.Suffix == "ts":
 		writeErrorBody(ctx, fasthttp.StatusMethodNotAllowed, "method POST is not allowed on "+p.String()+
 			": a type's definition is read with GET; it is defined with PUT /{account}/{stream}:{type}", 0)
-		ctx.Response.Header.Set("Allow", "GET, HEAD")
+		ctx.Response.Header.Set("Allow", streamMethods(p))
 		return
 	case len(p.Chain) > 0:
 		s.writeError(ctx, base.Errorf(base.ErrInvalid,

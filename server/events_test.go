@@ -226,23 +226,31 @@ func TestRateLimited(t *testing.T) {
 	}
 }
 
-// TestStreamMethods: a stream path answers GET, HEAD, POST and PUT (types); any
-// other method gets 405 with an Allow header naming them and a JSON body.
+// TestStreamMethods: a stream path answers GET and HEAD, POST where events
+// can be written and PUT where a type can be defined; any other method gets
+// 405 with an Allow header naming the path's methods and a JSON body.
 func TestStreamMethods(t *testing.T) {
 	ts := startServer(t)
 	if r := ts.admin("POST", "/eric/methods", []byte("hi")); r.code != 200 {
 		t.Fatalf("POST: %d %s", r.code, r.body)
 	}
-	for _, m := range []string{"DELETE", "PATCH", "OPTIONS2"} {
-		r := ts.admin(m, "/eric/methods", nil)
+	for _, c := range []struct{ method, path, allow, says string }{
+		{"DELETE", "/eric/methods", "GET, HEAD, POST", "POST to append"},
+		{"PATCH", "/eric/methods", "GET, HEAD, POST", "POST to append"},
+		{"OPTIONS2", "/eric/methods:click", "GET, HEAD, POST, PUT", "POST to append"},
+		{"PUT", "/eric/methods", "GET, HEAD, POST", "PUT /{account}/{stream}:{type}"},
+		{"PUT", "/eric/methods('a'):click", "GET, HEAD, POST", "PUT /{account}/{stream}:{type}"},
+		{"POST", "/eric/methods:click.ts", "GET, HEAD", "read with GET"},
+	} {
+		r := ts.admin(c.method, c.path, nil)
 		if r.code != 405 {
-			t.Fatalf("%s: %d %s, want 405", m, r.code, r.body)
+			t.Fatalf("%s %s: %d %s, want 405", c.method, c.path, r.code, r.body)
 		}
-		if got := r.header.Get("Allow"); got != "GET, HEAD, POST, PUT" {
-			t.Errorf("%s: Allow %q", m, got)
+		if got := r.header.Get("Allow"); got != c.allow {
+			t.Errorf("%s %s: Allow %q, want %q", c.method, c.path, got, c.allow)
 		}
-		if msg := r.errorText(t); !strings.Contains(msg, "POST to append") {
-			t.Errorf("%s: error %q does not say what the stream answers", m, msg)
+		if msg := r.errorText(t); !strings.Contains(msg, c.says) {
+			t.Errorf("%s %s: error %q does not say %q", c.method, c.path, msg, c.says)
 		}
 	}
 }

@@ -335,7 +335,13 @@ func TestCORS(t *testing.T) {
 		{"/ingest/" + tok, "POST, OPTIONS"},
 		{"/ingest/" + tok + "/schema", "GET, OPTIONS"},
 		{"/sql", "POST, OPTIONS"},
-		{"/user/stream", "GET, HEAD, POST, PUT, OPTIONS"},
+		{"/user/stream", "GET, HEAD, POST, OPTIONS"},
+		{"/user/stream:click", "GET, HEAD, POST, PUT, OPTIONS"},
+		{"/user/stream:click.json", "GET, HEAD, OPTIONS"},
+		{"/user/stream.slice(0,2)", "GET, HEAD, OPTIONS"},
+		{"/user/stream('x'):click", "GET, HEAD, POST, OPTIONS"},
+		{"/user/stream[3]", "GET, HEAD, POST, OPTIONS"},
+		{"/user/stream(", "GET, HEAD, POST, PUT, OPTIONS"},
 		{"/_/keys", "GET, POST, PUT, DELETE, OPTIONS"},
 	} {
 		if r := ts.do("OPTIONS", c.path, nil); r.code != 204 || r.header.Get("Allow") != c.allow {

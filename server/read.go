@@ -46,7 +46,7 @@ func (s *Server) stream(ctx *fasthttp.RequestCtx) {
 		// POST and PUT were routed before reaching here (server.go).
 		writeErrorBody(ctx, fasthttp.StatusMethodNotAllowed, "method "+m+
 			" is not allowed on a stream; use GET to read, POST to append, PUT {stream}:{type} to define a type", 0)
-		ctx.Response.Header.Set("Allow", streamMethods)
+		ctx.Response.Header.Set("Allow", streamMethods(p))
 		return
 	}
 	// Taken before the check, so that a subscription misses no change.

@@ -27,7 +27,7 @@ func (s *Server) putEventType(ctx *fasthttp.RequestCtx) {
 	if p.Type == "" || p.Sub != nil || len(p.Chain) > 0 || p.Suffix != "" || p.Logs || p.Pipe != nil || p.Index >= 0 {
 		writeErrorBody(ctx, fasthttp.StatusMethodNotAllowed,
 			"PUT defines an event type: PUT /{account}/{stream}:{type} with a JSON Type Definition as the body", 0)
-		ctx.Response.Header.Set("Allow", "GET, POST")
+		ctx.Response.Header.Set("Allow", streamMethods(p))
 		return
 	}
 	name := base.StreamName{Account: p.Account, Name: p.Stream}
