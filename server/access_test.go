@@ -100,8 +100,12 @@ func TestAccess(t *testing.T) {
 	code(200, ts.do("POST", "/user/signed?"+q.Encode(), []byte("signed, base64 query (sendBeacon)"), "Content-Type", "text/plain"))
 	code(401, ts.do("POST", "/user/signed", []byte("x"), header(k1, hex.EncodeToString(sign(s2, "/user/signed")))...)) // wrong key's signature
 	code(401, ts.do("POST", "/user/other", []byte("x"), header(k1, hex.EncodeToString(sign(s1, "/user/other")))...))   // another stream
-	readSigned := ts.do("GET", "/user/signed?"+q.Encode(), nil)                                                        // signatures write, not read
-	code(401, readSigned)
+	// A signature is checked on any request; a valid one only writes.
+	code(401, ts.do("GET", "/user/signed?"+q.Encode(), nil)) // signed for POST, not GET
+	getSig := hmac.New(sha256.New, []byte(s1))
+	getSig.Write([]byte("(request-target): get /user/signed"))
+	readSigned := ts.do("GET", "/user/signed", nil, header(k1, hex.EncodeToString(getSig.Sum(nil)))...)
+	code(403, readSigned)
 	if msg := readSigned.errorText(t); !strings.Contains(msg, "writes only") {
 		t.Fatalf("a read with a signature: %q, want it to say signatures authorise writes only", msg)
 	}
@@ -121,7 +125,8 @@ func TestAccess(t *testing.T) {
 	code(401, ts.do("PUT", "/user/pubw:t", []byte(jtd)))
 	putSig := hmac.New(sha256.New, []byte(s1))
 	putSig.Write([]byte("(request-target): put /user/signed:t"))
-	code(401, ts.do("PUT", "/user/signed:t", []byte(jtd), header(k1, hex.EncodeToString(putSig.Sum(nil)))...))
+	code(403, ts.do("PUT", "/user/signed:t", []byte(jtd), header(k1, hex.EncodeToString(putSig.Sum(nil)))...))
+	code(401, ts.do("PUT", "/user/signed:t", []byte(jtd), header(k1, hex.EncodeToString(sign(s1, "/user/signed:t")))...)) // signed for POST
 	code(200, ts.do("POST", "/user/pubw", []byte("another account's key"), as(other)...))
 	code(403, ts.do("PUT", "/user/pubw:t", []byte(jtd), as(other)...)) // the public mode does not lend it the write right
 	code(201, ts.do("PUT", "/user/pubw:t", []byte(jtd), as(writer)...))

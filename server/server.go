@@ -348,40 +348,52 @@ func (s *Server) authorizeAs(ctx *fasthttp.RequestCtx, account string, name base
 		s.writeError(ctx, err)
 		return false
 	}
-	acc := s.opts.Access
-	if acc != nil && r == access.Write {
-		keyID, sig := "", ""
-		if h := ctx.Request.Header.Peek("Signature"); len(h) > 0 {
-			var err error
-			if keyID, sig, err = access.ParseSignatureHeader(string(h)); err != nil {
-				s.writeError(ctx, err)
-				return false
-			}
-		} else if q := ctx.QueryArgs().Peek("signature"); len(q) > 0 {
-			keyID, sig = string(ctx.QueryArgs().Peek("key")), string(q)
-		}
-		if sig != "" {
-			// The signed target is the path; the client may have signed it as
-			// sent or decoded.
-			err := acc.CheckSignature(name, keyID, string(ctx.Method()), string(ctx.Path()), sig)
-			if err != nil {
-				err = acc.CheckSignature(name, keyID, string(ctx.Method()), string(ctx.URI().PathOriginal()), sig)
-			}
-			if err != nil {
-				s.writeError(ctx, err)
-				return false
-			}
-			return true
-		}
-	}
-	if r != access.Write && (len(ctx.Request.Header.Peek("Signature")) > 0 || len(ctx.QueryArgs().Peek("signature")) > 0) {
-		s.writeError(ctx, base.Errorf(base.ErrUnauthorized,
+	signed, err := s.signed(ctx, name)
+	switch {
+	case err != nil:
+		s.writeError(ctx, err)
+		return false
+	case signed && r == access.Write:
+		return true
+	case signed:
+		s.writeError(ctx, base.Errorf(base.ErrForbidden,
 			"a stream key's signature authorises writes only: reading %s needs Authorization: Bearer <key> with the read right", name))
 		return false
 	}
 	s.writeError(ctx, base.Errorf(base.ErrUnauthorized,
 		"missing credentials for %s: Authorization: Bearer <key>, or a stream key's Signature", name))
 	return false
+}
+
+// signed reports whether the request carries a stream key's signature, in
+// the Signature header or as ?signature= (with ?key=), and checks it: an
+// error wrapping base.ErrUnauthorized if it is malformed or does not match
+// one of name's stream keys. A valid signature proves the sender holds a
+// stream key; it is the caller that decides what that allows.
+func (s *Server) signed(ctx *fasthttp.RequestCtx, name base.StreamName) (bool, error) {
+	keyID, sig := "", ""
+	if h := ctx.Request.Header.Peek("Signature"); len(h) > 0 {
+		var err error
+		if keyID, sig, err = access.ParseSignatureHeader(string(h)); err != nil {
+			return true, err
+		}
+	} else if q := ctx.QueryArgs().Peek("signature"); len(q) > 0 {
+		keyID, sig = string(ctx.QueryArgs().Peek("key")), string(q)
+	}
+	if sig == "" {
+		return false, nil
+	}
+	acc := s.opts.Access
+	if acc == nil {
+		return true, base.Errorf(base.ErrUnauthorized, "%s has no stream keys: this server runs without an access store", name)
+	}
+	// The signed target is the path; the client may have signed it as sent
+	// or decoded.
+	err := acc.CheckSignature(name, keyID, string(ctx.Method()), string(ctx.Path()), sig)
+	if err != nil {
+		err = acc.CheckSignature(name, keyID, string(ctx.Method()), string(ctx.URI().PathOriginal()), sig)
+	}
+	return true, err
 }
 
 // errNoKey is grant's answer to a request with no bearer key on a stream

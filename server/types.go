@@ -36,7 +36,15 @@ func (s *Server) putEventType(ctx *fasthttp.RequestCtx) {
 	// (a public stream, a stream key's signature) does not define types.
 	key, ok := bearer(ctx)
 	if !ok {
-		s.writeError(ctx, base.Errorf(base.ErrUnauthorized,
+		// A valid signature is a credential without this right.
+		kind := base.ErrUnauthorized
+		if signed, err := s.signed(ctx, name); err != nil {
+			s.writeError(ctx, err)
+			return
+		} else if signed {
+			kind = base.ErrForbidden
+		}
+		s.writeError(ctx, base.Errorf(kind,
 			"defining an event type of %s needs Authorization: Bearer <key> with the write right; public writes and stream-key signatures append events only", name))
 		return
 	}
