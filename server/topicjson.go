@@ -88,6 +88,10 @@ func topicRows(payload *arrow.Schema, data []byte) (ipcBody []byte, single bool,
 	if len(objs) == 0 {
 		return nil, false, base.Errorf(base.ErrInvalid, "no rows: the array is empty")
 	}
+	if len(objs) > maxBulkEvents {
+		// As a bulk push: one request's ids stay a bounded answer.
+		return nil, false, base.Errorf(base.ErrTooLarge, "%d rows in one request, over the limit of %d", len(objs), maxBulkEvents)
+	}
 	b := array.NewRecordBuilder(memory.DefaultAllocator, payload)
 	defer b.Release()
 	for i, raw := range objs {

@@ -37,6 +37,16 @@ func TestTopicJSONRows(t *testing.T) {
 			t.Errorf("%s: %d %s, want %d %q", c.name, r.code, got, c.code, c.want)
 		}
 	}
+	// Rows are capped as bulk pushes are: 10,000 empty objects fit in the
+	// 100 KiB data limit, 10,001 are one too many.
+	ts.admin("POST", "/_/topics", []byte(`{"name":"shop/notes","fields":[{"name":"n","type":"utf8","nullable":true}]}`))
+	rows := func(n int) []byte { return []byte("[" + strings.Repeat("{},", n-1) + "{}]") }
+	if r := ts.admin("POST", "/shop/notes", rows(maxBulkEvents), js...); r.code != 200 {
+		t.Errorf("%d rows: %d %.200s", maxBulkEvents, r.code, r.body)
+	}
+	if r := ts.admin("POST", "/shop/notes", rows(maxBulkEvents+1), js...); r.code != 413 || !strings.Contains(r.errorText(t), "limit of 10000") {
+		t.Errorf("%d rows: %d %.200s, want 413", maxBulkEvents+1, r.code, r.body)
+	}
 	if r := ts.admin("POST", "/shop/orders", []byte("sku\nz\n"), "Content-Type", "text/csv"); r.code != 415 {
 		t.Errorf("CSV into a topic: %d %s, want 415", r.code, r.body)
 	}
