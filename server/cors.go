@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"slices"
 	"strconv"
 	"strings"
@@ -92,19 +91,8 @@ func (s *Server) preflight(ctx *fasthttp.RequestCtx) {
 // an OPTIONS request's Allow and a preflight's Access-Control-Allow-Methods:
 // a preflight for a method the path would answer 405 is refused already.
 func pathMethods(ctx *fasthttp.RequestCtx) string {
-	path := ctx.Path()
-	switch {
-	case bytes.HasPrefix(path, []byte("/ingest/")):
-		if bytes.HasSuffix(path, []byte("/schema")) {
-			return "GET, OPTIONS"
-		}
-		return "POST, OPTIONS"
-	case string(path) == "/sql":
-		return "POST, OPTIONS"
-	case string(path) == "/healthz", string(path) == "/metrics":
-		return "GET, HEAD, OPTIONS"
-	case bytes.HasPrefix(path, []byte("/_/")):
-		return "GET, POST, PUT, DELETE, OPTIONS"
+	if e, ok := endpointOf(ctx.Path()); ok {
+		return e.methods + ", OPTIONS"
 	}
 	p, err := parsePath(ctx)
 	if err != nil {

@@ -228,7 +228,8 @@ func TestRateLimited(t *testing.T) {
 
 // TestStreamMethods: a stream path answers GET and HEAD, POST where events
 // can be written and PUT where a type can be defined; any other method gets
-// 405 with an Allow header naming the path's methods and a JSON body.
+// 405 with an Allow header naming the path's methods and a JSON body, as
+// it does on the fixed paths.
 func TestStreamMethods(t *testing.T) {
 	ts := startServer(t)
 	if r := ts.admin("POST", "/eric/methods", []byte("hi")); r.code != 200 {
@@ -241,6 +242,12 @@ func TestStreamMethods(t *testing.T) {
 		{"PUT", "/eric/methods", "GET, HEAD, POST", "PUT /{account}/{stream}:{type}"},
 		{"PUT", "/eric/methods('a'):click", "GET, HEAD, POST", "PUT /{account}/{stream}:{type}"},
 		{"POST", "/eric/methods:click.ts", "GET, HEAD", "read with GET"},
+		{"DELETE", "/eric/methods:click.json", "GET, HEAD", "it allows GET, HEAD"},
+		{"POST", "/healthz", "GET, HEAD", "it allows GET, HEAD"},
+		{"PUT", "/metrics", "GET, HEAD", "it allows GET, HEAD"},
+		{"GET", "/sql", "POST", "it allows POST"},
+		{"GET", "/ingest/tok", "POST", "it allows POST"},
+		{"POST", "/ingest/tok/schema", "GET", "it allows GET"},
 	} {
 		r := ts.admin(c.method, c.path, nil)
 		if r.code != 405 {
@@ -251,6 +258,17 @@ func TestStreamMethods(t *testing.T) {
 		}
 		if msg := r.errorText(t); !strings.Contains(msg, c.says) {
 			t.Errorf("%s %s: error %q does not say %q", c.method, c.path, msg, c.says)
+		}
+	}
+	// HEAD is GET without the body, on a type's documents too.
+	if r := ts.admin("PUT", "/eric/methods:click", []byte(`{"properties":{"x":{"type":"string"}}}`)); r.code != 201 {
+		t.Fatalf("PUT type: %d %s", r.code, r.body)
+	}
+	for _, p := range []string{"/eric/methods:click.json", "/eric/methods:click.ts"} {
+		get, head := ts.admin("GET", p, nil), ts.admin("HEAD", p, nil)
+		if get.code != 200 || head.code != 200 || len(head.body) != 0 ||
+			head.header.Get("Content-Type") != get.header.Get("Content-Type") {
+			t.Errorf("%s: GET %d %q, HEAD %d %q %q", p, get.code, get.header.Get("Content-Type"), head.code, head.header.Get("Content-Type"), head.body)
 		}
 	}
 }

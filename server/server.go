@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -249,58 +250,77 @@ func (s *Server) dispatch(ctx *fasthttp.RequestCtx) string {
 			" is not allowed (http_ingestion.cors.allowed_origins)", 0)
 		return routeOther
 	}
-	switch {
-	case bytes.HasPrefix(path, []byte("/ingest/")):
-		rest := path[len("/ingest/"):]
-		if tok, ok := bytes.CutSuffix(rest, []byte("/schema")); ok {
-			if !s.method(ctx, fasthttp.MethodGet) {
-				return routeIngestSchema
-			}
-			s.ingestSchema(ctx, tok)
-			return routeIngestSchema
-		}
-		if !s.method(ctx, fasthttp.MethodPost) {
-			return routeIngest
-		}
-		s.ingest(ctx, rest)
-		return routeIngest
-	case string(path) == "/healthz":
+	e, fixed := endpointOf(path)
+	if fixed && e.route != routeAdmin && !s.allowMethod(ctx, e.methods) {
+		return e.route
+	}
+	switch e.route {
+	case routeIngestSchema:
+		s.ingestSchema(ctx, path[len("/ingest/"):len(path)-len("/schema")])
+	case routeIngest:
+		s.ingest(ctx, path[len("/ingest/"):])
+	case routeHealth:
 		s.healthz(ctx)
-		return routeHealth
-	case string(path) == "/metrics":
+	case routeMetrics:
 		s.serveMetrics(ctx)
-		return routeMetrics
-	case string(path) == "/sql":
-		if s.method(ctx, fasthttp.MethodPost) {
-			if scope, ok := s.sqlAccess(ctx); ok {
-				s.sql(ctx, scope)
-			}
+	case routeSQL:
+		if scope, ok := s.sqlAccess(ctx); ok {
+			s.sql(ctx, scope)
 		}
-		return routeSQL
-	case bytes.HasPrefix(path, []byte("/_/")):
+	case routeAdmin:
 		if s.admin(ctx) {
 			s.adminAPI(ctx, path[len("/_/"):])
 		}
-		return routeAdmin
-	case string(method) == fasthttp.MethodPost:
-		s.postEvent(ctx)
-		return routeEvent
-	case string(method) == fasthttp.MethodPut:
-		s.putEventType(ctx)
-		return routeEvent
 	default:
+		switch string(method) {
+		case fasthttp.MethodPost:
+			s.postEvent(ctx)
+			return routeEvent
+		case fasthttp.MethodPut:
+			s.putEventType(ctx)
+			return routeEvent
+		}
 		s.stream(ctx)
 		return routeRead
 	}
+	return e.route
 }
 
-// method answers 405 unless the request uses want.
-func (s *Server) method(ctx *fasthttp.RequestCtx, want string) bool {
-	if string(ctx.Method()) == want {
+// endpoint is one of the API's fixed paths: all but the stream paths.
+type endpoint struct {
+	route   string // the metrics label
+	methods string // what Allow names, but OPTIONS; the admin API's vary by path
+}
+
+// endpointOf returns the endpoint path is, and false for a stream path.
+func endpointOf(path []byte) (endpoint, bool) {
+	switch {
+	case bytes.HasPrefix(path, []byte("/ingest/")):
+		if bytes.HasSuffix(path[len("/ingest/"):], []byte("/schema")) {
+			return endpoint{routeIngestSchema, fasthttp.MethodGet}, true
+		}
+		return endpoint{routeIngest, fasthttp.MethodPost}, true
+	case string(path) == "/sql":
+		return endpoint{routeSQL, fasthttp.MethodPost}, true
+	case string(path) == "/healthz":
+		return endpoint{routeHealth, "GET, HEAD"}, true
+	case string(path) == "/metrics":
+		return endpoint{routeMetrics, "GET, HEAD"}, true
+	case bytes.HasPrefix(path, []byte("/_/")):
+		return endpoint{routeAdmin, "GET, POST, PUT, DELETE"}, true
+	}
+	return endpoint{}, false
+}
+
+// allowMethod answers 405, with Allow, unless the request's method is one
+// of allow (a list as Allow writes it).
+func (s *Server) allowMethod(ctx *fasthttp.RequestCtx, allow string) bool {
+	m := string(ctx.Method())
+	if slices.Contains(strings.Split(allow, ", "), m) {
 		return true
 	}
-	writeErrorBody(ctx, fasthttp.StatusMethodNotAllowed, "method "+string(ctx.Method())+" is not allowed here; use "+want, 0)
-	ctx.Response.Header.Set("Allow", want) // after: writeErrorBody resets the headers
+	writeErrorBody(ctx, fasthttp.StatusMethodNotAllowed, "method "+m+" is not allowed on "+string(ctx.Path())+"; it allows "+allow, 0)
+	ctx.Response.Header.Set("Allow", allow) // after: writeErrorBody resets the headers
 	return false
 }
 

@@ -78,7 +78,7 @@ func (s *Server) putEventType(ctx *fasthttp.RequestCtx) {
 // stored) and .ts (TypeScript declarations made from it).
 func (s *Server) getEventType(ctx *fasthttp.RequestCtx, p *path.Path) {
 	name := base.StreamName{Account: p.Account, Name: p.Stream}
-	if !s.method(ctx, fasthttp.MethodGet) || !s.authorize(ctx, name, access.Read) {
+	if !s.allowMethod(ctx, streamMethods(p)) || !s.authorize(ctx, name, access.Read) {
 		return
 	}
 	st, err := s.eng.Stream(name)
