@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -100,6 +102,25 @@ func TestAccess(t *testing.T) {
 	code(200, ts.do("POST", "/user/signed?"+q.Encode(), []byte("signed, base64 query (sendBeacon)"), "Content-Type", "text/plain"))
 	code(401, ts.do("POST", "/user/signed", []byte("x"), header(k1, hex.EncodeToString(sign(s2, "/user/signed")))...)) // wrong key's signature
 	code(401, ts.do("POST", "/user/other", []byte("x"), header(k1, hex.EncodeToString(sign(s1, "/user/other")))...))   // another stream
+	// An invalid signature is 401 whatever else the request carries; a
+	// valid one writes whatever bearer key comes with it.
+	bad := hex.EncodeToString(sign(s2, "/user/signed"))
+	code(401, ts.do("POST", "/user/signed", []byte("x"), append(header(k1, bad), as(writer)...)...))
+	code(200, ts.do("POST", "/user/signed", []byte("signed, with a read key"), append(header(k1, hex.EncodeToString(sign(s1, "/user/signed"))), as(reader)...)...))
+	for _, c := range []struct {
+		r    response
+		code int
+		says string
+	}{
+		{ts.do("POST", "/user/signed", []byte("x"), header("sk_gone", hex.EncodeToString(sign(s1, "/user/signed")))...), 401, `no stream key "sk_gone"`},
+		{ts.do("POST", "/user/nokeys", []byte("x"), header("", hex.EncodeToString(sign(s1, "/user/nokeys")))...), 401, "no stream keys"},
+		{ts.do("POST", "/user/signed?key="+k1, []byte("x"), "Content-Type", "text/plain"), 401, "?signature= is missing"},
+		{ts.do("POST", "/user/signed", []byte("x"), "Authorization", "Basic dTpw"), 401, "Authorization: Basic is not a scheme"},
+	} {
+		if c.r.code != c.code || !strings.Contains(c.r.errorText(t), c.says) {
+			t.Errorf("%d %s, want %d saying %q", c.r.code, c.r.body, c.code, c.says)
+		}
+	}
 	// A signature is checked on any request; a valid one only writes.
 	code(401, ts.do("GET", "/user/signed?"+q.Encode(), nil)) // signed for POST, not GET
 	getSig := hmac.New(sha256.New, []byte(s1))
@@ -128,7 +149,12 @@ func TestAccess(t *testing.T) {
 	code(403, ts.do("PUT", "/user/signed:t", []byte(jtd), header(k1, hex.EncodeToString(putSig.Sum(nil)))...))
 	code(401, ts.do("PUT", "/user/signed:t", []byte(jtd), header(k1, hex.EncodeToString(sign(s1, "/user/signed:t")))...)) // signed for POST
 	code(200, ts.do("POST", "/user/pubw", []byte("another account's key"), as(other)...))
-	code(403, ts.do("PUT", "/user/pubw:t", []byte(jtd), as(other)...)) // the public mode does not lend it the write right
+	code(401, ts.do("POST", "/user/pubw", []byte("x"), header(k1, bad)...)) // a bad signature is not ignored on a public stream
+	code(200, ts.do("POST", "/user/pubw", []byte("x"), "Authorization", "Basic dTpw"))
+	putOther := ts.do("PUT", "/user/pubw:t", []byte(jtd), as(other)...) // the public mode does not lend it the write right
+	if putOther.code != 403 || !strings.Contains(putOther.errorText(t), "public for writes") {
+		t.Fatalf("a type PUT on a public stream with another account's key: %d %s", putOther.code, putOther.body)
+	}
 	code(201, ts.do("PUT", "/user/pubw:t", []byte(jtd), as(writer)...))
 	if r := ts.do("GET", "/user/nope", nil); r.code != 401 || !strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Bearer") {
 		t.Fatalf("a 401 without WWW-Authenticate: Bearer: %d %q", r.code, r.header.Get("WWW-Authenticate"))
@@ -155,6 +181,20 @@ func TestAccess(t *testing.T) {
 		Stream  []map[string]any `json:"stream_keys"`
 	}
 	r.json(t, &list)
+	// Only the server's user reads what holds secrets or events.
+	for _, name := range []string{"access.json", "wal"} {
+		p := filepath.Join(ts.dir, name)
+		if name == "wal" {
+			files, _ := filepath.Glob(filepath.Join(ts.dir, "wal", "*.wal"))
+			if len(files) == 0 {
+				t.Fatalf("no WAL file in %s", p)
+			}
+			p = files[0]
+		}
+		if fi, err := os.Stat(p); err != nil || fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s: %v mode %v, want no access for group and others", p, err, fi.Mode())
+		}
+	}
 	_, hash := list.APIKeys[0]["hash"]
 	_, secret := list.Stream[0]["secret"]
 	if len(list.APIKeys) != 3 || len(list.Stream) != 2 || hash || secret {

@@ -133,8 +133,11 @@ func (s *Server) stream(ctx *fasthttp.RequestCtx) {
 	snap := st.Snapshot()
 	defer snap.Release()
 	if single && (p.Index >= snap.NextID || p.Index < snap.Manifest.Trimmed) {
-		s.writeError(ctx, base.Errorf(base.ErrNotFound, "stream %s has no event %d (ids %d to %d are held)",
-			st.Label(), p.Index, snap.Manifest.Trimmed, snap.NextID-1))
+		held := fmt.Sprintf("ids %d to %d are held", snap.Manifest.Trimmed, snap.NextID-1)
+		if snap.Manifest.Trimmed >= snap.NextID {
+			held = "it holds no events"
+		}
+		s.writeError(ctx, base.Errorf(base.ErrNotFound, "stream %s has no event %d (%s)", st.Label(), p.Index, held))
 		return
 	}
 	// A listing is encoded straight into the response body; a single event

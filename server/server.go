@@ -359,30 +359,48 @@ func (s *Server) authorize(ctx *fasthttp.RequestCtx, name base.StreamName, r acc
 // authorizeAs is authorize, where account, if not "", names the account of
 // an account substream /name(account) (keyGrant).
 func (s *Server) authorizeAs(ctx *fasthttp.RequestCtx, account string, name base.StreamName, r access.Right) bool {
-	key, hasKey := bearer(ctx)
-	err := s.grant(key, hasKey, account, name, r)
-	if err == nil {
-		return true
-	}
-	if !errors.Is(err, errNoKey) {
-		s.writeError(ctx, err)
-		return false
-	}
+	// A signature that does not verify is refused whatever else the request
+	// carries, as an invalid bearer key is on a public stream: invalid
+	// credentials are 401.
 	signed, err := s.signed(ctx, name)
-	switch {
-	case err != nil:
+	if err != nil {
 		s.writeError(ctx, err)
 		return false
-	case signed && r == access.Write:
+	}
+	key, hasKey := bearer(ctx)
+	err = s.grant(key, hasKey, account, name, r)
+	switch {
+	case err == nil:
 		return true
+	case signed && r == access.Write && (errors.Is(err, errNoKey) || errors.Is(err, base.ErrForbidden)):
+		// SPEC 4.2 takes a bearer key or a signature: a page that sends its
+		// read key with every request still writes with its signatures.
+		return true
+	case !errors.Is(err, errNoKey):
+		s.writeError(ctx, err)
+		return false
 	case signed:
 		s.writeError(ctx, base.Errorf(base.ErrForbidden,
 			"a stream key's signature authorises writes only: reading %s needs Authorization: Bearer <key> with the read right", name))
 		return false
 	}
-	s.writeError(ctx, base.Errorf(base.ErrUnauthorized,
-		"missing credentials for %s: Authorization: Bearer <key>, or a stream key's Signature", name))
+	s.writeError(ctx, missingCredentials(ctx, name))
 	return false
+}
+
+// missingCredentials is the 401 of a request that brought none, saying
+// what it brought instead, if anything.
+func missingCredentials(ctx *fasthttp.RequestCtx, name base.StreamName) error {
+	if h := ctx.Request.Header.Peek("Authorization"); len(h) > 0 {
+		scheme, _, _ := strings.Cut(string(h), " ")
+		return base.Errorf(base.ErrUnauthorized,
+			"Authorization: %.20s is not a scheme this server takes: send Authorization: Bearer <key>, or a stream key's Signature, for %s", scheme, name)
+	}
+	if ctx.QueryArgs().Has("key") {
+		return base.Errorf(base.ErrUnauthorized, "?key= names a stream key, but ?signature= is missing, for %s", name)
+	}
+	return base.Errorf(base.ErrUnauthorized,
+		"missing credentials for %s: Authorization: Bearer <key>, or a stream key's Signature", name)
 }
 
 // signed reports whether the request carries a stream key's signature, in

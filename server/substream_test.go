@@ -98,6 +98,10 @@ func TestSubstreams(t *testing.T) {
 			t.Errorf("%s %s: %d %s, want %d saying %q", c.method, c.path, r.code, r.body, c.code, c.says)
 		}
 	}
+	ts.admin("PUT", "/eric/empty:t", []byte(`{"properties":{}}`)) // a stream with no events
+	if r := ts.admin("GET", "/eric/empty[0]", nil); r.code != 404 || !strings.Contains(r.errorText(t), "eric/empty has no event 0 (it holds no events)") {
+		t.Errorf("an empty stream's [0]: %d %s", r.code, r.body)
+	}
 	wantID(t, "plain stream", ts.post("/eric/plain", "p"), 0)
 	if r := ts.post("/eric/plain(1)", "p"); r.code != 404 || !strings.Contains(r.errorText(t), "not a stream factory") {
 		t.Errorf("argument on a plain stream: %d %s", r.code, r.body)

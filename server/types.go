@@ -1,6 +1,9 @@
 package server
 
 import (
+	"errors"
+	"fmt"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/ducktail/ducktail/base"
 	"github.com/ducktail/ducktail/engine"
@@ -34,21 +37,27 @@ func (s *Server) putEventType(ctx *fasthttp.RequestCtx) {
 	// A type is schema: its properties become columns that never go away.
 	// It takes a key with the write right; what lets anyone append events
 	// (a public stream, a stream key's signature) does not define types.
+	signed, err := s.signed(ctx, name)
+	if err != nil {
+		s.writeError(ctx, err)
+		return
+	}
+	const only = "public writes and stream-key signatures append events only"
 	key, ok := bearer(ctx)
 	if !ok {
 		// A valid signature is a credential without this right.
 		kind := base.ErrUnauthorized
-		if signed, err := s.signed(ctx, name); err != nil {
-			s.writeError(ctx, err)
-			return
-		} else if signed {
+		if signed {
 			kind = base.ErrForbidden
 		}
 		s.writeError(ctx, base.Errorf(kind,
-			"defining an event type of %s needs Authorization: Bearer <key> with the write right; public writes and stream-key signatures append events only", name))
+			"defining an event type of %s needs Authorization: Bearer <key> with the write right; %s", name, only))
 		return
 	}
 	if err := s.keyGrant(key, "", name, access.Write); err != nil {
+		if errors.Is(err, base.ErrForbidden) && s.opts.Access != nil && s.opts.Access.Public(name, access.Write) {
+			err = fmt.Errorf("%w: %s is public for writes, but %s", err, name, only)
+		}
 		s.writeError(ctx, err)
 		return
 	}

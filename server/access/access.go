@@ -303,21 +303,29 @@ func (s *Store) CheckSignature(stream base.StreamName, keyID, method, target, si
 	msg := "(request-target): " + strings.ToLower(method) + " " + target
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	good := false
+	good, tried := false, 0
 	for _, k := range s.f.StreamKeys {
 		if k.Stream != stream.String() || (keyID != "" && k.ID != keyID) {
 			continue
 		}
+		tried++
 		m := hmac.New(sha256.New, []byte(k.Secret))
 		m.Write([]byte(msg))
 		if hmac.Equal(m.Sum(nil), sig) {
 			good = true
 		}
 	}
-	if !good {
-		return base.Errorf(base.ErrUnauthorized, "the signature does not match a key of %s", stream)
+	switch {
+	case good:
+		return nil
+	case tried == 0 && keyID != "":
+		// Key ids are not secrets: saying which is unknown costs nothing and
+		// tells a client with a deleted key what happened.
+		return base.Errorf(base.ErrUnauthorized, "%s has no stream key %.40q (deleted, or of another stream?)", stream, keyID)
+	case tried == 0:
+		return base.Errorf(base.ErrUnauthorized, "%s has no stream keys to check the signature with", stream)
 	}
-	return nil
+	return base.Errorf(base.ErrUnauthorized, "the signature does not match a key of %s", stream)
 }
 
 func decodeSignature(s string) ([]byte, bool) {

@@ -31,7 +31,7 @@ type File interface {
 // method that changes the directory tree is durable only after SyncDir on
 // the parent directory.
 type FS interface {
-	// Create creates or truncates name for reading and writing, mode 0644.
+	// Create creates or truncates name for reading and writing, mode 0600.
 	Create(name string) (File, error)
 	// Open opens name read-only.
 	Open(name string) (File, error)
@@ -53,8 +53,11 @@ type OS struct{}
 
 var _ FS = OS{}
 
+// Create makes files only their owner may read, as PostgreSQL does its
+// data files: they hold the tenants' events, the stream keys' secrets
+// (access.json) and API key hashes, none of which another local user may see.
 func (OS) Create(name string) (File, error) {
-	return os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	return os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
 }
 func (OS) Open(name string) (File, error) { return os.Open(name) }
 func (OS) OpenReadWrite(name string) (File, error) {
