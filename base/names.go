@@ -61,6 +61,21 @@ func ValidateAccount(s string) error {
 	return nil
 }
 
+// CheckNewAccount refuses, as the account of a new stream, the accounts
+// that name a valid account but cannot hold streams: sys, of the built-in
+// streams, and the catalogs and schemas DuckDB has itself (temp, system,
+// memory, main's information_schema and pg_catalog), whose streams /sql
+// could not make views of or tell apart from DuckDB's own.
+func CheckNewAccount(account string) error {
+	switch account {
+	case ReservedAccount:
+		return Errorf(ErrInvalid, "account %q is reserved for built-in streams", account)
+	case "temp", "system", "memory", "information_schema", "pg_catalog":
+		return Errorf(ErrInvalid, "account %q is reserved: DuckDB has a catalog or schema of that name, so /sql could not show its streams", account)
+	}
+	return nil
+}
+
 // ValidateStream checks a stream name: the account alphabet, and none of the
 // forbidden names (this, dispatch, request, or a leading '_').
 func ValidateStream(s string) error {

@@ -271,8 +271,8 @@ func (e *Engine) CreateTopic(ctx context.Context, name base.StreamName, payload 
 	if err := name.Validate(); err != nil {
 		return nil, err
 	}
-	if name.Account == base.ReservedAccount {
-		return nil, base.Errorf(base.ErrInvalid, "account %q is reserved for built-in streams", name.Account)
+	if err := base.CheckNewAccount(name.Account); err != nil {
+		return nil, err
 	}
 	if err := schema.CheckTopic(payload); err != nil {
 		return nil, err
@@ -288,8 +288,8 @@ func (e *Engine) CreateEventStream(ctx context.Context, name base.StreamName) (*
 	if err := name.Validate(); err != nil {
 		return nil, err
 	}
-	if name.Account == base.ReservedAccount {
-		return nil, base.Errorf(base.ErrInvalid, "account %q is reserved for built-in streams", name.Account)
+	if err := base.CheckNewAccount(name.Account); err != nil {
+		return nil, err
 	}
 	return e.createStream(ctx, streamDef{Name: name.String(), Kind: kindEvents, TopicID: TopicID(name), Created: e.opts.Now().UTC()})
 }

@@ -309,8 +309,8 @@ func (e *Engine) SetSettings(ctx context.Context, name base.StreamName, set Sett
 	if err := name.Validate(); err != nil {
 		return nil, false, err
 	}
-	if name.Account == base.ReservedAccount {
-		return nil, false, base.Errorf(base.ErrInvalid, "account %q is reserved for built-in streams", name.Account)
+	if err := base.CheckNewAccount(name.Account); err != nil {
+		return nil, false, err
 	}
 	set.Blocklist.Referers = slices.Clone(set.Blocklist.Referers)
 	set.Blocklist.Arguments = slices.Clone(set.Blocklist.Arguments)

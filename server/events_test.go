@@ -289,11 +289,32 @@ func TestWriteTargetErrors(t *testing.T) {
 		{"/user/stream.reducer", 404, "reducers, logs and pipes are not served yet"},
 		{"/sys/events(user)", 404, `account "sys" is reserved for built-in streams`},
 		{"/user/nofactory('a')", 404, "needs a stream factory, declared through PUT /_/streams/user/nofactory"},
+		// DuckDB's own catalogs and schemas would break /sql for everyone.
+		{"/temp/x", 400, `account "temp" is reserved: DuckDB has a catalog or schema of that name`},
+		{"/system/x", 400, `account "system" is reserved`},
+		{"/memory/x", 400, `account "memory" is reserved`},
+		{"/information_schema/x", 400, `account "information_schema" is reserved`},
+		{"/pg_catalog/x", 400, `account "pg_catalog" is reserved`},
 	} {
 		r := ts.admin("POST", c.path, []byte("x"))
 		if r.code != c.code || !strings.Contains(r.errorText(t), c.want) {
 			t.Errorf("POST %s: %d %s, want %d saying %q", c.path, r.code, r.body, c.code, c.want)
 		}
+	}
+	for _, c := range []struct{ method, path, body string }{
+		{"POST", "/_/topics", `{"name":"temp/y","fields":[{"name":"a","type":"utf8"}]}`},
+		{"PUT", "/_/streams/temp/y", `{"factory": true}`},
+	} {
+		if r := ts.admin(c.method, c.path, []byte(c.body)); r.code != 400 || !strings.Contains(r.errorText(t), "reserved") {
+			t.Errorf("%s %s for account temp: %d %s, want 400", c.method, c.path, r.code, r.body)
+		}
+	}
+	// Main is DuckDB's default schema, and works as an account.
+	if r := ts.admin("POST", "/main/x", []byte("x")); r.code != 200 {
+		t.Errorf("POST /main/x: %d %s", r.code, r.body)
+	}
+	if got := ts.sqlRows(`select count(*) n from main.x`); got != `[{"n":1}]` {
+		t.Errorf("SQL after the refused accounts: %s", got)
 	}
 }
 

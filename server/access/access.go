@@ -18,6 +18,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"sort"
 	"strings"
@@ -152,10 +153,11 @@ func (s *Store) CreateAPIKey(account, stream, rights string) (APIKey, string, er
 	if err := base.ValidateAccount(account); err != nil {
 		return APIKey{}, "", err
 	}
-	if account == base.ReservedAccount {
-		// Nothing in it is read or written with an account's key: its
-		// streams are read through the account they are about.
-		return APIKey{}, "", base.Errorf(base.ErrInvalid, "account %q is reserved for built-in streams: no API key is made for it", account)
+	if err := base.CheckNewAccount(account); err != nil {
+		// Nothing in it is read or written with an account's key: sys's
+		// streams are read through the account they are about, and the
+		// others hold no streams.
+		return APIKey{}, "", fmt.Errorf("%w: no API key is made for it", err)
 	}
 	if stream != "" {
 		if err := base.ValidateStream(stream); err != nil {
