@@ -167,7 +167,7 @@ type feed struct {
 
 // frame is one event's SSE frame: "id: N\nevent: T\n" (buf[:head]), then
 // "data: {...}\n" and the blank line. Without data a frame is buf[:head]
-// and "\n". buf is never modified once in the ring.
+// and noData. buf is never modified once in the ring.
 type frame struct {
 	id, ts int64
 	typ    string
@@ -358,8 +358,15 @@ func (f *feed) pull(pos int64, buf []frame) pull {
 	return p
 }
 
+// noData ends a frame sent without data=true. The empty data field is what
+// makes a browser's EventSource dispatch it: the WHATWG algorithm drops an
+// event whose data buffer is empty, and an id and event type alone leave it
+// so; "data:" adds an empty line, and the listener gets data "" with
+// lastEventId set.
+const noData = "data:\n\n"
+
 // appendFrame appends the SSE frame of row i ("id", "event", and "data"
-// when enc is set) and returns it with the length of its head.
+// when enc is set, else noData) and returns it with the length of its head.
 func appendFrame(dst []byte, id int64, typ string, enc *encode.EventEncoder, i int) ([]byte, int) {
 	dst = append(dst, "id: "...)
 	dst = strconv.AppendInt(dst, id, 10)
@@ -367,12 +374,12 @@ func appendFrame(dst []byte, id int64, typ string, enc *encode.EventEncoder, i i
 	dst = append(dst, typ...)
 	dst = append(dst, '\n')
 	head := len(dst)
-	if enc != nil {
-		dst = append(dst, "data: "...)
-		dst = enc.AppendJSON(dst, i)
-		dst = append(dst, '\n')
+	if enc == nil {
+		return append(dst, noData...), head
 	}
-	return append(dst, '\n'), head
+	dst = append(dst, "data: "...)
+	dst = enc.AppendJSON(dst, i)
+	return append(dst, "\n\n"...), head
 }
 
 // millis returns the _ts of rec's rows in epoch milliseconds.

@@ -118,7 +118,7 @@ func (sub *subscriber) run(w *bufio.Writer) {
 				w.Write(fr.buf)
 			} else {
 				w.Write(fr.buf[:fr.head])
-				w.WriteByte('\n')
+				w.WriteString(noData)
 			}
 			n++
 		}
