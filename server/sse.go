@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"math"
 	"net"
 	"slices"
 	"strconv"
@@ -38,7 +39,10 @@ const (
 // behind the feed's ring reads the stream itself until it reaches it.
 // Writers never wait for subscribers: they only signal Stream.Changed.
 func (s *Server) subscribe(ctx *fasthttp.RequestCtx, st *engine.Stream, r query.Range, withData bool, explicitFrom bool, g liveGrant) {
-	start := st.Stats().NextID
+	snap := st.Snapshot()
+	next, seenTS := snap.NextID, lastDurableTS(snap)
+	snap.Release()
+	start := next
 	if explicitFrom {
 		start = r.From
 	}
@@ -46,6 +50,17 @@ func (s *Server) subscribe(ctx *fasthttp.RequestCtx, st *engine.Stream, r query.
 		if id, err := strconv.ParseInt(string(v), 10, 64); err == nil && id >= 0 {
 			start = id + 1
 		}
+	}
+	if start < next {
+		seenTS = math.MinInt64 // the events from start on are still to be seen
+	}
+	sub := &subscriber{s: s, st: st, r: r, withData: withData, pos: start, seenTS: seenTS,
+		backlog: s.opts.feedLimits.withDefaults().backlog, grant: g}
+	if sub.ended() {
+		// Nothing of the range is left: 204 is what tells an EventSource
+		// not to reconnect.
+		ctx.SetStatusCode(fasthttp.StatusNoContent)
+		return
 	}
 	sseHeaders(ctx)
 	client := clientOf(ctx, s.opts.writeTimeout)
@@ -61,8 +76,7 @@ func (s *Server) subscribe(ctx *fasthttp.RequestCtx, st *engine.Stream, r query.
 			return // shutting down
 		}
 		defer s.releaseFeed(f)
-		sub := &subscriber{s: s, st: st, f: f, r: r, withData: withData, pos: start,
-			backlog: s.opts.feedLimits.withDefaults().backlog, client: client, grant: g}
+		sub.f, sub.client = f, client
 		sub.run(w)
 	})
 }
@@ -75,6 +89,7 @@ type subscriber struct {
 	r        query.Range
 	withData bool
 	pos      int64 // the next id to consider
+	seenTS   int64 // no event from pos on has a lower _ts
 	backlog  int64
 	client   client
 	grant    liveGrant
@@ -102,6 +117,10 @@ func (sub *subscriber) run(w *bufio.Writer) {
 			if !sub.catchUp(w) {
 				return
 			}
+			if sub.ended() {
+				sub.end(w)
+				return
+			}
 			continue
 		}
 		if p.next-sub.pos > sub.backlog {
@@ -122,8 +141,15 @@ func (sub *subscriber) run(w *bufio.Writer) {
 			}
 			n++
 		}
+		if k := len(p.frames); k > 0 {
+			sub.seenTS = max(sub.seenTS, p.frames[k-1].ts)
+		}
 		clear(sub.frames) // do not pin evicted frames
 		sub.pos = p.next
+		if sub.ended() {
+			sub.end(w)
+			return
+		}
 		if n > 0 && w.Flush() != nil {
 			return
 		}
@@ -240,6 +266,27 @@ func (sub *subscriber) granted(w *bufio.Writer) bool {
 	return false
 }
 
+// ended reports whether no event from sub.pos on can be in the range: its
+// ids end before pos, or its timestamps before seenTS (a stream's _ts never
+// decreases). A subscription without to or until never ends (SPEC 4.2:
+// without a range it is live); one with them is a read of the range, live
+// until the range is complete.
+func (sub *subscriber) ended() bool {
+	return sub.pos >= sub.r.To || sub.seenTS >= sub.r.Until
+}
+
+// end finishes a subscription whose range is complete. The id line moves
+// an EventSource's lastEventId past what it skipped, so that its reconnect
+// starts at the end and gets the 204 that stops it.
+func (sub *subscriber) end(w *bufio.Writer) {
+	if end := min(sub.pos, sub.r.To); end > 0 {
+		w.WriteString("id: ")
+		w.Write(strconv.AppendInt(sub.line[:0], end-1, 10))
+		w.WriteString("\n\n")
+	}
+	w.Flush()
+}
+
 // matches reports whether the event is within the subscription's selectors.
 func (sub *subscriber) matches(id, ts int64, typ string) bool {
 	r := &sub.r
@@ -298,7 +345,16 @@ func (sub *subscriber) catchUp(w *bufio.Writer) bool {
 		return nil
 	})
 	sub.pos = snap.NextID
+	sub.seenTS = max(sub.seenTS, lastDurableTS(snap))
 	return err == nil && w.Flush() == nil
+}
+
+// lastDurableTS is the largest _ts of snap's events (those below NextID).
+func lastDurableTS(snap *engine.Snapshot) int64 {
+	if n := len(snap.Tail); n > 0 {
+		return snap.Tail[n-1].TS
+	}
+	return snap.Manifest.LastTS()
 }
 
 // closingCtx is the context of a subscription's reads: done when the

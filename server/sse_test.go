@@ -204,3 +204,96 @@ func (c *sseClient) wantEnd() {
 		}
 	}
 }
+
+// rest returns the blocks with an id the subscription sends until it ends,
+// failing if it has not ended within 10 s.
+func (c *sseClient) rest() []map[string]string {
+	c.t.Helper()
+	var got []map[string]string
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case ev, ok := <-c.events:
+			if !ok {
+				return got
+			}
+			if ev["id"] != "" {
+				got = append(got, ev)
+			}
+		case <-deadline:
+			c.t.Fatalf("the subscription did not end within 10 s; it sent %v", got)
+		}
+	}
+}
+
+// TestRangedSubscriptionsEnd: with to or until, a subscription is a read
+// of its range (SPEC 4.2: only one without a range is live): it sends what
+// there is, waits for the rest of the range if it is not complete yet, and
+// ends when no later event can be in it, with an id line that moves an
+// EventSource's lastEventId to the end. Resuming there answers 204, which
+// stops an EventSource's reconnects.
+func TestRangedSubscriptionsEnd(t *testing.T) {
+	ts := startServer(t)
+	for i, at := range []string{"1000", "2000", "3000"} {
+		wantID(t, "event", ts.post("/user/ranged", "e"+at, "Timestamp", at), int64(i))
+	}
+	ids := func(evs []map[string]string) string {
+		var b strings.Builder
+		for _, ev := range evs {
+			fmt.Fprintf(&b, "%s:%s ", ev["id"], ev["event"])
+		}
+		return strings.TrimSpace(b.String())
+	}
+
+	// Complete already: the range's events, then the end.
+	if got := ids(ts.subscribe("/user/ranged.slice(0,2)").rest()); got != "0:text/plain 1:text/plain 1:" {
+		t.Errorf(".slice(0,2): %s, want events 0 and 1, then the cursor at 1", got)
+	}
+	if got := ids(ts.subscribe("/user/ranged?from=0&until=2500").rest()); got != "0:text/plain 1:text/plain 2:" {
+		t.Errorf("until=2500: %s, want events 0 and 1, then the cursor at 2", got)
+	}
+	for _, c := range []struct{ path, lastID string }{
+		{"/user/ranged.slice(0,2)", "1"},
+		{"/user/ranged?from=0&until=2500", "2"},
+		{"/user/ranged?to=2", ""}, // live from the end, which is past the range
+	} {
+		hdr := []string{"Accept", "text/event-stream"}
+		if c.lastID != "" {
+			hdr = append(hdr, "Last-Event-ID", c.lastID)
+		}
+		if r := ts.admin("GET", c.path, nil, hdr...); r.code != 204 || len(r.body) != 0 {
+			t.Errorf("%s resumed after %q: %d %q, want 204", c.path, c.lastID, r.code, r.body)
+		}
+	}
+
+	// Not complete yet: live until it is.
+	byID := ts.subscribe("/user/ranged.slice(1,5)")
+	byTime := ts.subscribe("/user/ranged?from=2&until=5000")
+	for _, want := range []string{"1", "2"} {
+		if ev := byID.next(); ev["id"] != want {
+			t.Fatalf(".slice(1,5): %v, want %s", ev, want)
+		}
+	}
+	if ev := byTime.next(); ev["id"] != "2" {
+		t.Fatalf("until=5000: %v, want 2", ev)
+	}
+	wantID(t, "event", ts.post("/user/ranged", "e4000", "Timestamp", "4000"), 3)
+	wantID(t, "event", ts.post("/user/ranged", "e5000", "Timestamp", "5000"), 4)
+	wantID(t, "event", ts.post("/user/ranged", "e6000", "Timestamp", "6000"), 5)
+	if got := ids(byID.rest()); got != "3:text/plain 4:text/plain 4:" {
+		t.Errorf(".slice(1,5) after the posts: %s, want 3 and 4, then the cursor at 4", got)
+	}
+	// The cursor is the last id read, 4 or 5 as the feed's reads went.
+	if got := ids(byTime.rest()); got != "3:text/plain 4:" && got != "3:text/plain 5:" {
+		t.Errorf("until=5000 after the posts: %s, want 3, then the cursor at 4 or 5", got)
+	}
+	// Without an end it stays live.
+	live := ts.subscribe("/user/ranged?from=5&since=0")
+	if ev := live.next(); ev["id"] != "5" {
+		t.Fatalf("from=5: %v", ev)
+	}
+	wantID(t, "event", ts.post("/user/ranged", "later"), 6)
+	if ev := live.next(); ev["id"] != "6" {
+		t.Fatalf("from=5, later: %v", ev)
+	}
+}
