@@ -176,7 +176,7 @@ func newTypeSet(prev []arrow.Field, defs []typeDef) (*typeSet, error) {
 	folded := make(map[string]string, len(prev))
 	for i, f := range prev {
 		at[f.Name] = i
-		folded[strings.ToLower(f.Name)] = f.Name
+		folded[jtdarrow.FoldName(f.Name)] = f.Name
 	}
 	for _, def := range defs {
 		t, err := compileType(def)
@@ -187,12 +187,12 @@ func newTypeSet(prev []arrow.Field, defs []typeDef) (*typeSet, error) {
 			f := p.Field()
 			i, ok := at[f.Name]
 			if !ok {
-				if other, clash := folded[strings.ToLower(f.Name)]; clash {
+				if other, clash := folded[jtdarrow.FoldName(f.Name)]; clash {
 					return nil, base.Errorf(base.ErrConflict,
 						"type %s: property %q differs only in case from the stream's column %q, and SQL column names are case-insensitive: use the same spelling, or another name",
 						def.Name, f.Name, other)
 				}
-				folded[strings.ToLower(f.Name)] = f.Name
+				folded[jtdarrow.FoldName(f.Name)] = f.Name
 				at[f.Name] = len(ts.columns)
 				ts.columns = append(ts.columns, f)
 				continue
@@ -279,8 +279,14 @@ func (e *Engine) PutEventType(ctx context.Context, name base.StreamName, typ str
 		return EventType{}, false, base.Errorf(base.ErrInvalid, "type %s: the definition is not valid JSON: %v", typ, err)
 	}
 	def := typeDef{Name: typ, JTD: json.RawMessage(compact.Bytes()), Created: e.opts.Now().UTC()}
-	if _, err := compileType(def); err != nil {
+	t, err := compileType(def)
+	if err != nil {
 		return EventType{}, false, err
+	}
+	// Checked here rather than in compileType: a type stored before the
+	// rule (a catalog entry) must still load, or its stream would not open.
+	if err := jtdarrow.CheckNames(t.schema); err != nil {
+		return EventType{}, false, base.Errorf(base.ErrInvalid, "type %s: %w", typ, err)
 	}
 	st, err := e.Stream(name)
 	if err != nil {
@@ -395,7 +401,7 @@ func (t *eventType) validate(contentType string, data []byte) (any, error) {
 	if !utf8.Valid(data) {
 		return nil, base.Errorf(base.ErrInvalid, "event type %s has a type definition and the body is not valid UTF-8 (at byte %d), which JSON must be", t.def.Name, invalidUTF8At(data))
 	}
-	v, err := jtd.DecodeJSON(data)
+	v, err := jtd.DecodeJSON(trimBOM(data))
 	if err != nil {
 		return nil, base.Errorf(base.ErrInvalid, "event type %s has a type definition and the body is not JSON: %v", t.def.Name, err)
 	}
@@ -479,7 +485,7 @@ func (st *Stream) replayTyped(typ string, data []byte, mem memory.Allocator) (ar
 	if t == nil {
 		return nil, nil
 	}
-	v, err := jtd.DecodeJSON(data)
+	v, err := jtd.DecodeJSON(trimBOM(data))
 	if err != nil {
 		return nil, nil
 	}
@@ -495,6 +501,16 @@ func (st *Stream) typeSet() *typeSet {
 	}
 	return st.types.Load()
 }
+
+// utf8BOM is the byte order mark some editors and Windows tools put before
+// UTF-8 text.
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// trimBOM returns a typed event's body without one leading byte order
+// mark: RFC 8259 section 8.1 lets a parser ignore it (encoding/json does
+// not), and CSV bodies have theirs dropped too. The WAL keeps the body as
+// received, so replay trims it again.
+func trimBOM(data []byte) []byte { return bytes.TrimPrefix(data, utf8BOM) }
 
 // invalidUTF8At returns the offset of the first byte of b that is not part
 // of a valid UTF-8 sequence, or len(b).

@@ -245,6 +245,15 @@ func TestPutEventTypeRefusals(t *testing.T) {
 		{`{"properties": `, base.ErrInvalid, "not valid JSON"},
 		{`{"properties": {"a": {"ref": "nope"}}}`, base.ErrInvalid, "nope"},
 		{`{"properties": {"a": {"type": "string"}}}` + strings.Repeat(" ", MaxTypeBytes), base.ErrTooLarge, "limit"},
+		// Nested names DuckDB cannot keep apart (struct fields): 400, not
+		// the 409 of a top-level clash with the stream's columns.
+		{`{"properties": {"s": {"properties": {"a": {"type": "string"}, "A": {"type": "int8"}}}}}`, base.ErrInvalid,
+			`schema /properties/s: properties "A" and "a" differ only in case`},
+		{`{"properties": {"l": {"elements": {"properties": {"x": {}}, "optionalProperties": {"X": {}}}}}}`, base.ErrInvalid,
+			`schema /properties/l/elements: properties "x" and "X"`},
+		{`{"definitions": {"d": {"properties": {"": {"type": "string"}}}}, "properties": {"s": {"values": {"ref": "d"}}}}`, base.ErrInvalid,
+			`schema /definitions/d: property ""`},
+		{`{"properties": {"s": {"properties": {}}}}`, base.ErrInvalid, "struct<> cannot be stored in Parquet"},
 	} {
 		if _, _, err := e.PutEventType(ctx, name, "t", []byte(c.def)); !errors.Is(err, c.kind) || !strings.Contains(err.Error(), c.msg) {
 			t.Errorf("PUT %.60s: %v, want %v with %q", c.def, err, c.kind, c.msg)
@@ -252,6 +261,13 @@ func TestPutEventTypeRefusals(t *testing.T) {
 	}
 	if _, err := e.Stream(name); err == nil {
 		t.Fatalf("a refused definition created the stream")
+	}
+	// Nor can a redefinition bring a nested case clash in.
+	if _, _, err := e.PutEventType(ctx, name, "r", []byte(`{"properties": {"s": {"properties": {"a": {}}}}}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.PutEventType(ctx, name, "r", []byte(`{"properties": {"s": {"properties": {"a": {}}}, "t": {"properties": {"b": {}, "B": {}}}}}`)); !errors.Is(err, base.ErrInvalid) || !strings.Contains(err.Error(), `schema /properties/t: properties "B" and "b"`) {
+		t.Fatalf("redefinition with a nested case clash: %v", err)
 	}
 	// A recursive definition is stored as JSON text where it recurses.
 	def := `{"definitions": {"node": {"properties": {"v": {"type": "int32"}}, "optionalProperties": {"next": {"ref": "node"}}}},
@@ -275,4 +291,64 @@ func TestPutEventTypeRefusals(t *testing.T) {
 	if got := head.Field(1).ValueStr(0); got != `{"v":2}` {
 		t.Fatalf("recursive part: %s", got)
 	}
+}
+
+// TestTypedEventBodies: what a typed body may be, beyond RFC 8927: one
+// leading byte order mark is ignored (RFC 8259 section 8.1), also at
+// replay; a value its column cannot hold is refused naming the element
+// and the schema, as validation errors are.
+func TestTypedEventBodies(t *testing.T) {
+	ctx := context.Background()
+	opts := Options{DataDir: t.TempDir(), manualFlush: true}
+	e, err := Open(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := base.StreamName{Account: "user", Name: "stream"}
+	def := `{"properties": {"a": {"type": "int8"}}, "optionalProperties": {"t": {"type": "timestamp"}, "l": {"elements": {"type": "float32"}}}}`
+	if _, _, err := e.PutEventType(ctx, name, "k", []byte(def)); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := e.Stream(name)
+	bom := "\xEF\xBB\xBF"
+	for _, c := range []struct {
+		body string
+		msg  string // "" when accepted
+	}{
+		{bom + `{"a":5}`, ""},
+		{bom + ` {"a":6,"t":"9999-12-31T23:59:59.999Z"}`, ""},
+		{bom + bom + `{"a":7}`, "not JSON"},
+		{`{"a":8}` + bom, "not JSON"},
+		{`{"a":1,"t":"9999-12-31T23:59:60Z"}`, `"/t": "9999-12-31T23:59:60Z" is outside the range of timestamps, 0000-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z (schema /optionalProperties/t/type)`},
+		{`{"a":1,"t":"0000-01-01T00:00:00+01:00"}`, `"/t": "0000-01-01T00:00:00+01:00" is outside the range`},
+		{`{"a":1,"l":[1e39]}`, `event type k: "/l/0": 1e39 is beyond the range of float32 (schema /optionalProperties/l/elements/type)`},
+	} {
+		_, err := e.AppendEvent(ctx, st, Event{ContentType: "application/json", Type: "k", Data: []byte(c.body), Index: -1})
+		switch {
+		case c.msg == "" && err != nil:
+			t.Errorf("%q: %v", c.body, err)
+		case c.msg != "" && (!errors.Is(err, base.ErrInvalid) || !strings.Contains(err.Error(), c.msg)):
+			t.Errorf("%q: %v, want an invalid-input error with %s", c.body, err, c.msg)
+		}
+	}
+	check := func(stage string) {
+		t.Helper()
+		recs := streamRows(t, e, st)
+		if got := strings.Join(rowsOf(t, recs, "a"), "|"); got != "5|6" {
+			t.Fatalf("%s: a = %s", stage, got)
+		}
+		if got := strings.Join(rowsOf(t, recs, "t"), "|"); got != "-|9999-12-31T23:59:59.999Z" {
+			t.Fatalf("%s: t = %s", stage, got)
+		}
+	}
+	check("buffered")
+	// A crash: the WAL keeps the body with its mark, and replay trims it.
+	e.log.Close()
+	e.lock.Close()
+	if e, err = Open(ctx, opts); err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close(ctx)
+	st, _ = e.Stream(name)
+	check("replayed")
 }

@@ -146,6 +146,8 @@ func TestTypedEventsErrors(t *testing.T) {
 		{"root not properties", put("/user/stream:t3", `{"type": "string"}`), 400, "properties form"},
 		{"underscore property", put("/user/stream:t4", `{"properties": {"_id": {"type": "string"}}}`), 400, `"_id"`},
 		{"bad JTD", put("/user/stream:t5", `{"properties": {"a": {"type": "string", "enum": ["x"]}}}`), 400, "/properties/a"},
+		{"nested case clash", put("/user/stream:t6", `{"properties": {"s": {"properties": {"a": {"type": "string"}, "A": {"type": "int8"}}}}}`), 400, "differ only in case"},
+		{"nested empty name", put("/user/stream:t7", `{"properties": {"s": {"properties": {"": {"type": "string"}}}}}`), 400, "needs a name"},
 		{"conflicting property", put("/user/stream:view", `{"properties": {"url": {"type": "uint8"}}}`), 409, `"url"`},
 		{"incompatible redefinition", put("/user/stream:click", `{"properties": {"url": {"elements": {"type": "string"}}}}`), 409, `"url"`},
 		{"a property differing only in case", put("/user/stream:view", `{"properties": {"URL": {"type": "string"}}}`), 409, `"URL" differs only in case from the stream's column "url"`},

@@ -194,8 +194,27 @@ func toInt(v any) (int64, bool) {
 
 // ParseTimestamp parses an RFC 3339 date-time, as JTD's timestamp type
 // accepts it (lower-case t and z, leap seconds), to Unix milliseconds,
-// truncating finer digits toward the past.
+// truncating finer digits toward the past. A time outside MinTimestamp to
+// MaxTimestamp (once its offset and a leap second are applied) is not ok:
+// it would read back as no RFC 3339 date-time (a year of five digits, or
+// negative).
 func ParseTimestamp(s string) (int64, bool) {
+	ms, ok := parseTimestamp(s)
+	return ms, ok && inTimestampRange(ms)
+}
+
+// The range of the timestamps a column holds, in Unix milliseconds: RFC
+// 3339's years 0000 to 9999, to the millisecond (0000-01-01T00:00:00.000Z
+// and 9999-12-31T23:59:59.999Z; TestTimestampRange checks them).
+const (
+	MinTimestamp = -62167219200000
+	MaxTimestamp = 253402300799999
+)
+
+func inTimestampRange(ms int64) bool { return ms >= MinTimestamp && ms <= MaxTimestamp }
+
+// parseTimestamp is ParseTimestamp without the range check.
+func parseTimestamp(s string) (int64, bool) {
 	s = strings.ToUpper(s)
 	leap := false
 	if len(s) >= 19 && s[17:19] == "60" {
@@ -210,15 +229,10 @@ func ParseTimestamp(s string) (int64, bool) {
 	if leap {
 		t = t.Add(time.Second)
 	}
-	ns := t.UnixNano()
-	ms := ns / 1e6
-	if ns%1e6 < 0 {
-		ms--
-	}
-	if t.Year() < 1678 || t.Year() > 2261 { // beyond UnixNano's range
-		ms = t.Unix()*1000 + int64(t.Nanosecond()/1e6)
-	}
-	return ms, true
+	// Seconds and milliseconds apart: UnixNano overflows before 1678 and
+	// after 2261. Nanosecond is never negative, so this truncates toward
+	// the past.
+	return t.Unix()*1000 + int64(t.Nanosecond()/1e6), true
 }
 
 // jsonText renders a decoded JSON value back as compact JSON text, object

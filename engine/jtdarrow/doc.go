@@ -6,13 +6,13 @@
 //
 //	boolean            bool
 //	string             utf8
-//	timestamp          timestamp[ms, UTC] (RFC 3339 parsed, sub-ms truncated)
+//	timestamp          timestamp[ms, UTC] (RFC 3339 parsed, sub-ms truncated, years 0000-9999)
 //	float32, float64   float32, float64
 //	int8 .. uint32     the same integer type
 //	enum               dictionary<int32, utf8> as a top-level column, utf8 nested
 //	elements           list<mapped>
 //	values             map<utf8, mapped>
-//	properties         struct<mapped fields>
+//	properties         struct<mapped fields> (CheckNames: names DuckDB tells apart)
 //	ref                the definition's mapping
 //	discriminator, {}  utf8 holding the JSON text
 //	recursive ref      utf8 holding the JSON text

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -65,6 +66,16 @@ func TestParseTimestamp(t *testing.T) {
 	f("1969-12-31T23:59:59.9995Z", -1, true) // truncated toward the past
 	f("1990-12-31T23:59:60Z", 662688000000, true)
 	f("not a time", 0, false)
+	// The range is years 0000 to 9999 once the offset and a leap second
+	// are applied: what lies outside would read back as no RFC 3339.
+	f("9999-12-31T23:59:59.999999Z", MaxTimestamp, true)
+	f("9999-12-31T23:59:60Z", 0, false) // the next second: year 10000
+	f("9999-12-31T23:59:60.5+01:00", MaxTimestamp-3599499, true)
+	f("9999-12-31T23:00:00-01:00", 0, false)
+	f("0000-01-01T00:00:00Z", MinTimestamp, true)
+	f("0000-01-01T00:00:00+01:00", 0, false) // year -1
+	f("0000-01-01T00:59:59.999+01:00", 0, false)
+	f("0000-01-01T01:00:00+01:00", MinTimestamp, true)
 }
 
 // TestRoundTrip: a JSON object built into columns renders back to itself,
@@ -96,20 +107,26 @@ func TestRoundTrip(t *testing.T) {
 }
 
 func TestCheck(t *testing.T) {
-	cols := mustColumns(t, `{"properties": {
+	cols := mustColumns(t, `{"definitions": {"ts": {"type": "timestamp"}}, "properties": {
 		"f32": {"type": "float32"}, "f64": {"type": "float64"},
 		"list": {"elements": {"type": "float32"}},
 		"m": {"values": {"type": "float32"}},
-		"s": {"properties": {"a/b": {"type": "float32"}}}}}`)
-	for _, tc := range []struct{ doc, ptr string }{
-		{`{"f32": 3.4e38, "f64": 1e308, "list": [1, -3.4e38], "m": {"k": 0}, "s": {"a/b": 1e-50}}`, ""},
-		{`{"f32": 1e300}`, "/f32"},
-		{`{"f32": -3.5e38}`, "/f32"},
-		{`{"f64": 1e400}`, "/f64"},
-		{`{"f64": -1e309}`, "/f64"},
-		{`{"list": [1, 2, 1e39]}`, "/list/2"},
-		{`{"m": {"x": 1e39}}`, "/m/x"},
-		{`{"s": {"a/b": 1e39}}`, "/s/a~1b"},
+		"s": {"properties": {"a/b": {"type": "float32"}}}},
+		"optionalProperties": {"t": {"type": "timestamp"}, "tl": {"elements": {"ref": "ts"}}}}`)
+	for _, tc := range []struct{ doc, msg string }{
+		{`{"f32": 3.4e38, "f64": 1e308, "list": [1, -3.4e38], "m": {"k": 0}, "s": {"a/b": 1e-50},
+			"t": "9999-12-31T23:59:59.999Z", "tl": ["0000-01-01T00:00:00Z", "9999-12-31T23:59:60+00:01"]}`, ""},
+		{`{"f32": 1e300}`, `"/f32": 1e300 is beyond the range of float32 (schema /properties/f32/type)`},
+		{`{"f32": -3.5e38}`, `"/f32": -3.5e38 is beyond the range of float32 (schema /properties/f32/type)`},
+		{`{"f64": 1e400}`, `"/f64": 1e400 is beyond the range of float64 (schema /properties/f64/type)`},
+		{`{"f64": -1e309}`, `"/f64": -1e309 is beyond the range of float64 (schema /properties/f64/type)`},
+		// The element, not the whole array.
+		{`{"list": [1, 2, 1e39]}`, `"/list/2": 1e39 is beyond the range of float32 (schema /properties/list/elements/type)`},
+		{`{"m": {"x": 1e39, "a": 0}}`, `"/m/x": 1e39 is beyond the range of float32 (schema /properties/m/values/type)`},
+		{`{"s": {"a/b": 1e39}}`, `"/s/a~1b": 1e39 is beyond the range of float32 (schema /properties/s/properties/a~1b/type)`},
+		{`{"t": "9999-12-31T23:59:60Z"}`, `"/t": "9999-12-31T23:59:60Z" is outside the range of timestamps, 0000-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z (schema /optionalProperties/t/type)`},
+		{`{"t": "0000-01-01T00:00:00+01:00"}`, `"/t": "0000-01-01T00:00:00+01:00" is outside the range`},
+		{`{"tl": ["2020-01-01T00:00:00Z", "9999-12-31t23:59:59-00:01"]}`, `"/tl/1": "9999-12-31t23:59:59-00:01" is outside the range of timestamps, 0000-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z (schema /definitions/ts/type)`},
 	} {
 		v, err := jtd.DecodeJSON([]byte(tc.doc))
 		if err != nil {
@@ -117,10 +134,20 @@ func TestCheck(t *testing.T) {
 		}
 		err = Check(cols, v.(map[string]any))
 		switch {
-		case tc.ptr == "" && err != nil:
+		case tc.msg == "" && err != nil:
 			t.Errorf("%s: %v, want no error", tc.doc, err)
-		case tc.ptr != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.ptr+":") || !errors.Is(err, base.ErrInvalid)):
-			t.Errorf("%s: %v, want an invalid-input error at %s", tc.doc, err, tc.ptr)
+		case tc.msg != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.msg) || !errors.Is(err, base.ErrInvalid)):
+			t.Errorf("%s: %v, want an invalid-input error %s", tc.doc, err, tc.msg)
 		}
+	}
+}
+
+// TestTimestampRange: the range's ends are the RFC 3339 date-times they say.
+func TestTimestampRange(t *testing.T) {
+	if got := time.UnixMilli(MinTimestamp).UTC().Format(time.RFC3339Nano); got != "0000-01-01T00:00:00Z" {
+		t.Errorf("MinTimestamp is %s", got)
+	}
+	if got := time.UnixMilli(MaxTimestamp).UTC().Format(time.RFC3339Nano); got != "9999-12-31T23:59:59.999Z" {
+		t.Errorf("MaxTimestamp is %s", got)
 	}
 }

@@ -39,6 +39,9 @@ type Mapping struct {
 	dict   bool     // kindEnum stored as a dictionary
 	elem   *Mapping // kindList items, kindMap values
 	fields []Prop   // kindStruct, in field order
+	// schema is the JSON Pointer tokens of the schema mapped (a ref's
+	// definition for a ref), which range errors name as validation errors do.
+	schema []string
 }
 
 // Type returns the Arrow type that stores the schema's values.
@@ -83,6 +86,32 @@ func Columns(s *jtd.Schema) ([]Prop, error) {
 	return c.props(s, true)
 }
 
+// CheckNames returns an error (base.ErrInvalid) naming the JSON Pointer of
+// the first properties-form schema of s that becomes a struct (a nested
+// properties schema, directly or inside elements, values or a referenced
+// definition) whose property names DuckDB could not keep apart: an empty
+// name (DuckDB cannot make a table of a struct with an unnamed field, so
+// no SQL query of the stream would work), or two names equal under
+// FoldName (DuckDB's struct field names are case-insensitive: after a
+// flush the segment reads the two as a and a_1, and values are lost).
+// Sibling names are compared across properties and optionalProperties.
+// Top-level names are Columns' and the stream's business (a case clash
+// there is a conflict with the stream's columns). Schemas stored as JSON
+// text (discriminator mappings, the empty form, recursion) are not
+// checked: they make no struct. It is for definitions being defined; one
+// already stored is mapped by Columns alone, so that a stream whose type
+// predates the rule still opens.
+func CheckNames(s *jtd.Schema) error {
+	c := compiler{active: map[string]bool{}, names: true}
+	_, err := c.props(s, true)
+	return err
+}
+
+// FoldName is the case folding under which two names are one in SQL: two
+// top-level properties, or two sibling struct fields, may not be equal
+// under it.
+func FoldName(name string) string { return strings.ToLower(name) }
+
 // MaxNesting is how deeply lists, maps and structs may nest in a column.
 // Deeper values would make Parquet columns few readers handle (and the
 // writer recurses per level); the empty form {} keeps such values as JSON
@@ -92,12 +121,18 @@ const MaxNesting = 32
 type compiler struct {
 	active map[string]bool // definitions being compiled: a ref to one is recursive
 	depth  int             // lists, maps and structs around the value being compiled
+	names  bool            // refuse struct field names DuckDB cannot keep apart (CheckNames)
 }
 
 func (c *compiler) props(s *jtd.Schema, top bool) ([]Prop, error) {
 	req, opt := s.PropertyNames()
 	reqs, opts := s.Properties(), s.OptionalProperties()
 	out := make([]Prop, 0, len(req)+len(opt))
+	if c.names && !top {
+		if err := checkFieldNames(s.Path(), append(append([]string(nil), req...), opt...)); err != nil {
+			return nil, err
+		}
+	}
 	add := func(name string, sub *jtd.Schema, required bool) error {
 		if top {
 			if strings.HasPrefix(name, "_") {
@@ -125,6 +160,27 @@ func (c *compiler) props(s *jtd.Schema, top bool) ([]Prop, error) {
 		}
 	}
 	return out, nil
+}
+
+// checkFieldNames is CheckNames' rule for the property names of one
+// nested properties schema at path.
+func checkFieldNames(path []string, names []string) error {
+	at := jtd.Pointer(path)
+	seen := make(map[string]string, len(names))
+	for _, n := range names {
+		if n == "" {
+			return base.Errorf(base.ErrInvalid,
+				"schema %s: property \"\": a nested property needs a name (it is a struct field, and DuckDB cannot query a struct with an unnamed field)", at)
+		}
+		f := FoldName(n)
+		if other, ok := seen[f]; ok {
+			return base.Errorf(base.ErrInvalid,
+				"schema %s: properties %q and %q differ only in case; they are fields of one struct, and DuckDB's struct field names are case-insensitive (a flushed segment would read them as one): use the same spelling, or another name",
+				at, other, n)
+		}
+		seen[f] = n
+	}
+	return nil
 }
 
 // acceptsNull reports whether s accepts null; depth bounds a chain of refs.
@@ -162,7 +218,9 @@ func (c *compiler) mapping(s *jtd.Schema, top bool) (*Mapping, error) {
 		defer delete(c.active, name)
 		return c.mapping(s.Resolve(), top)
 	case jtd.FormType:
-		return typeMapping(s.Type()), nil
+		m := typeMapping(s.Type())
+		m.schema = append(s.Path(), "type")
+		return m, nil
 	case jtd.FormEnum:
 		if top {
 			return &Mapping{kind: kindEnum, typ: dictType, dict: true}, nil

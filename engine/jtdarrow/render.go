@@ -10,6 +10,9 @@ import (
 	"github.com/ducktail/ducktail/internal/jsonx"
 )
 
+// renderLayout is how timestamps read back: RFC 3339 with milliseconds.
+const renderLayout = "2006-01-02T15:04:05.000Z07:00"
+
 // Appender appends the JSON of row i of the array or record it was made
 // for.
 type Appender func(dst []byte, i int) []byte
@@ -114,7 +117,7 @@ func valueAppender(m *Mapping, arr arrow.Array) Appender {
 	case *array.Timestamp:
 		return orNull(func(dst []byte, i int) []byte {
 			dst = append(dst, '"')
-			dst = time.UnixMilli(int64(a.Value(i))).UTC().AppendFormat(dst, "2006-01-02T15:04:05.000Z07:00")
+			dst = time.UnixMilli(int64(a.Value(i))).UTC().AppendFormat(dst, renderLayout)
 			return append(dst, '"')
 		})
 	case *array.Float32:
