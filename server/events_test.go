@@ -375,4 +375,17 @@ func TestPathDecodedOnce(t *testing.T) {
 	if !strings.Contains(string(r.body), `'x%41'`) {
 		t.Fatalf("substreams %s, want 'x%%41'", r.body)
 	}
+	// net/http re-encodes a path that holds a non-ASCII byte or a '"',
+	// '(' and '\'' included: the server must read them as delimiters.
+	for _, p := range []string{`/user/oncef('é')`, `/user/oncef("é"):'a b'`} {
+		if r := ts.admin("POST", p, []byte("é")); r.code != 200 {
+			t.Errorf("POST %s through net/http: %d %s", p, r.code, r.body)
+		}
+	}
+	// %2F is never a separator: it is a character of the name.
+	for _, p := range []string{"/user%2Fonce", "/user/once%2Fx"} {
+		if r := ts.admin("POST", p, []byte("x")); r.code != 400 || !strings.Contains(r.errorText(t), "percent-encoded (%2F)") {
+			t.Errorf("POST %s: %d %s, want 400 saying %%2F is part of the name", p, r.code, r.body)
+		}
+	}
 }

@@ -44,7 +44,7 @@ func (p *parser) literal() (Arg, error) {
 		return Arg{Kind: String, Raw: p.src[start:p.pos], Value: v}, nil
 	}
 	if c == '-' || c == '.' || isDigit(c) {
-		end := numberEnd(p.src, start)
+		end := p.numberEnd(start)
 		if end > start && (end == len(p.src) || !isWordByte(p.src[end])) {
 			f := numberValue(p.src[start:end])
 			if math.IsInf(f, 0) {
@@ -84,10 +84,11 @@ func (p *parser) literal() (Arg, error) {
 }
 
 // numberEnd returns the end of the JavaScript numeric literal (with an
-// optional '-') that starts at s[i], or i if none does: a decimal literal
+// optional '-') that starts at src[i], or i if none does: a decimal literal
 // (1, 1.5, 1., .5, 1e3, 1_000) or a hex, octal or binary integer (0x1f,
 // 0o17, 0b101). BigInt literals (10n) are not numbers: the token goes on.
-func numberEnd(s string, i int) int {
+func (p *parser) numberEnd(i int) int {
+	s := p.src
 	j := i
 	if j < len(s) && s[j] == '-' {
 		j++

@@ -8,8 +8,12 @@ import (
 )
 
 // parser reads src from pos. what names the input in error messages.
+// esc[i] is 1 when src[i] came from a %XX escape that is data (see
+// isDataEscape); esc is nil when none did. Such a byte is never a
+// delimiter (see delim).
 type parser struct {
 	src  string
+	esc  []byte
 	what string
 	pos  int
 }
@@ -37,7 +41,8 @@ func Parse(s string) (*Path, error) {
 	if len(s) > MaxPathLen {
 		return nil, base.Errorf(base.ErrInvalid, "path %s: is %d bytes long, at most %d", clip(s), len(s), MaxPathLen)
 	}
-	p := parser{src: percentDecode(s), what: "path"}
+	src, esc := percentDecode(s)
+	p := parser{src: src, esc: esc, what: "path"}
 	if err := p.checkChars(); err != nil {
 		return nil, err
 	}
@@ -96,7 +101,7 @@ func (p *parser) path(blk *block) error {
 			case "":
 				return p.errf(p.pos, "expected a call or suffix after '.' (.slice(), .eventType(), .range(), .limit(), .reducer, .json or .ts)")
 			}
-			if out.Type != "" && m.chain == 0 && m.index == 0 && p.src[m.typ+1] != '\'' && p.src[m.typ+1] != '"' {
+			if out.Type != "" && m.chain == 0 && m.index == 0 && p.delim(m.typ+1) != '\'' && p.delim(m.typ+1) != '"' {
 				return p.errf(dot, "unknown suffix .%s (want .reducer, .json or .ts; to put a '.' in an event type, quote it: :'...')", short(name))
 			}
 			return p.errf(dot, "unknown suffix .%s (want .reducer, .json or .ts)", short(name))
@@ -116,9 +121,9 @@ func (p *parser) path(blk *block) error {
 		}
 		out.Chain = append(out.Chain, c)
 	}
-	if p.pos < len(p.src) && p.src[p.pos] == '/' {
+	if p.peek() == '/' {
 		switch {
-		case strings.HasPrefix(p.src[p.pos:], "/pipe/"):
+		case p.hasPipe(p.pos):
 			m.pipe = p.pos
 			p.pos += len("/pipe")
 			pb := &pipeBlock{}
@@ -136,7 +141,7 @@ func (p *parser) path(blk *block) error {
 		}
 	}
 	if p.pos < len(p.src) {
-		return p.errf(p.pos, "unexpected %s", p.show(p.pos))
+		return p.errf(p.pos, "unexpected %s%s", p.show(p.pos), p.encodedNote(p.pos))
 	}
 	return p.combinations(out, m)
 }
@@ -202,14 +207,14 @@ func (p *parser) streamRef(account, stream *string, sub **Arg, slot *Arg, at *in
 	}
 	p.pos++
 	start := p.pos
-	for p.pos < len(p.src) && p.src[p.pos] != '/' {
+	for p.pos < len(p.src) && p.delim(p.pos) != '/' {
 		p.pos++
 	}
 	if p.pos == start {
 		return p.errf(start, "expected an account name")
 	}
 	if err := base.ValidateAccount(p.src[start:p.pos]); err != nil {
-		return p.errf(start, "%w", err)
+		return p.nameErr(start, err)
 	}
 	*account = p.src[start:p.pos]
 	if p.peek() != '/' {
@@ -218,14 +223,14 @@ func (p *parser) streamRef(account, stream *string, sub **Arg, slot *Arg, at *in
 	p.pos++
 	start = p.pos
 	*at = start
-	for p.pos < len(p.src) && !strings.ContainsRune("(:[./", rune(p.src[p.pos])) {
+	for p.pos < len(p.src) && strings.IndexByte("(:[./", p.delim(p.pos)) < 0 {
 		p.pos++
 	}
 	if p.pos == start {
 		return p.errf(start, "expected a stream name")
 	}
 	if err := base.ValidateStream(p.src[start:p.pos]); err != nil {
-		return p.errf(start, "%w", err)
+		return p.nameErr(start, err)
 	}
 	*stream = p.src[start:p.pos]
 	if p.peek() != '(' {
@@ -266,9 +271,13 @@ func (p *parser) eventType() (string, error) {
 	segStart := p.pos
 	for p.pos < len(p.src) {
 		r, n := decodeRune(p.src, p.pos)
+		if p.escaped(p.pos, n) {
+			p.pos += n // data, whatever it is: ValidateEventType checks it
+			continue
+		}
 		if r == '/' {
-			if p.pos == segStart || strings.HasPrefix(p.src[p.pos:], "/pipe/") ||
-				p.pos+1 == len(p.src) || p.src[p.pos+1] == '/' {
+			if p.pos == segStart || p.hasPipe(p.pos) ||
+				p.pos+1 == len(p.src) || p.delim(p.pos+1) == '/' {
 				break
 			}
 			p.pos++
@@ -376,20 +385,74 @@ func (p *parser) ident() string {
 }
 
 // hasSegment reports whether src at pos starts with seg followed by the end
-// or by a character that may follow it.
+// or by a character that may follow it. The '/' of seg and the character after it must not be escaped.
 func (p *parser) hasSegment(seg string) bool {
-	if !strings.HasPrefix(p.src[p.pos:], seg) {
+	if !strings.HasPrefix(p.src[p.pos:], seg) || p.delim(p.pos) != '/' {
 		return false
 	}
 	end := p.pos + len(seg)
-	return end == len(p.src) || strings.IndexByte(":[./", p.src[end]) >= 0
+	return end == len(p.src) || strings.IndexByte(":[./", p.delim(end)) >= 0
 }
 
-func (p *parser) peek() byte {
-	if p.pos < len(p.src) {
-		return p.src[p.pos]
+// hasPipe reports whether an unescaped "/pipe/" starts at i.
+func (p *parser) hasPipe(i int) bool {
+	return strings.HasPrefix(p.src[i:], "/pipe/") && p.delim(i) == '/' && p.delim(i+5) == '/'
+}
+
+// peek returns the byte at p.pos as a delimiter (see delim).
+func (p *parser) peek() byte { return p.delim(p.pos) }
+
+// delim returns src[i] if it may be a delimiter of the grammar, or 0 at
+// the end or when src[i] came from a %XX escape that is data (see
+// isDataEscape). Every test for a delimiter goes through delim.
+func (p *parser) delim(i int) byte {
+	if i >= len(p.src) || (p.esc != nil && p.esc[i] != 0) {
+		return 0
 	}
-	return 0
+	return p.src[i]
+}
+
+// escaped reports whether any of the n bytes at src[i] came from a %XX
+// escape that is data (see isDataEscape).
+func (p *parser) escaped(i, n int) bool {
+	if p.esc == nil {
+		return false
+	}
+	for _, e := range p.esc[i : i+n] {
+		if e != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// encodedNote is a remark for an error at src[i]: that the character was
+// percent-encoded, so it was read as data and not as a delimiter.
+func (p *parser) encodedNote(i int) string {
+	if i < len(p.src) && p.escaped(i, 1) {
+		return " (it was percent-encoded: an encoded character is data, never a delimiter)"
+	}
+	return ""
+}
+
+// nameErr reports err, the error of validating the account or stream name
+// at start (up to p.pos). When the first character that is not a name
+// character came percent-encoded (%2F for '/'), it says so: the character
+// was read as part of the name, not as a delimiter.
+func (p *parser) nameErr(start int, err error) error {
+	name := p.src[start:p.pos]
+	if len(name) <= base.MaxNameLen {
+		for i, c := range name {
+			if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || (c == '_' || c == '-') && i > 0 {
+				continue
+			}
+			if c < 0x80 && !isWordByte(byte(c)) && p.escaped(start+i, 1) {
+				return p.errf(start, "%w; it came percent-encoded (%%%02X), and an encoded character is part of the name, never a delimiter", err, c)
+			}
+			break
+		}
+	}
+	return p.errf(start, "%w", err)
 }
 
 func (p *parser) skipSpace() {
@@ -454,17 +517,31 @@ func short(s string) string {
 }
 
 // percentDecode decodes every %XX with two hex digits and keeps any other
-// '%'. It returns s itself when there is nothing to decode.
-func percentDecode(s string) string {
+// '%'. It returns the decoded string and a mask aligned with it, holding 1
+// for each byte that came from an escape and is data (see isDataEscape). It returns s itself and a nil
+// mask when there is nothing to decode.
+func percentDecode(s string) (string, []byte) {
 	i := strings.IndexByte(s, '%')
-	if i < 0 {
-		return s
+	for i >= 0 && !isEscape(s, i) {
+		j := strings.IndexByte(s[i+1:], '%')
+		if j < 0 {
+			return s, nil
+		}
+		i += 1 + j
 	}
-	b := make([]byte, 0, len(s))
+	if i < 0 {
+		return s, nil
+	}
+	// One buffer: the decoded bytes, then the mask (it is never longer).
+	buf := make([]byte, 2*len(s))
+	b, esc := buf[:0:len(s)], buf[len(s):]
 	b = append(b, s[:i]...)
 	for ; i < len(s); i++ {
 		if s[i] == '%' {
 			if v, ok := hexValue(s, i+1, 2); ok {
+				if isDataEscape(byte(v)) {
+					esc[len(b)] = 1
+				}
 				b = append(b, byte(v))
 				i += 2
 				continue
@@ -472,5 +549,21 @@ func percentDecode(s string) string {
 		}
 		b = append(b, s[i])
 	}
-	return string(b)
+	return string(b), esc[:len(b):len(b)]
+}
+
+// isDataEscape reports whether c, decoded from %XX, is data and never a
+// delimiter. Only '/' is: RFC 3986 §2.2 would keep every reserved
+// character apart from its encoded form, but common clients encode
+// reserved characters the grammar needs as delimiters (Go's net/http
+// re-encodes '(', ')', '\”, '[' and ']' of a path that holds a space or a
+// non-ASCII byte, Python's quote always does), while none encodes the '/'
+// between path segments. So %2F is a character of a name or event type
+// (and makes a name invalid), and any other %XX means its character.
+func isDataEscape(c byte) bool { return c == '/' }
+
+// isEscape reports whether s[i] == '%' starts a %XX escape.
+func isEscape(s string, i int) bool {
+	_, ok := hexValue(s, i+1, 2)
+	return ok
 }

@@ -89,7 +89,7 @@ func TestSubKeyRoundTrip(t *testing.T) {
 				return -1
 			}, strings.ToLower(randString()))
 			if base.ValidateAccount(name) != nil || name == "true" || name == "false" || name == "null" ||
-				numberEnd(name, 0) == len(name) {
+				(&parser{src: name}).numberEnd(0) == len(name) {
 				name = "acct"
 			}
 			a = Arg{Kind: Account, Value: name}
