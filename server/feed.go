@@ -31,7 +31,8 @@ const (
 type feedLimits struct {
 	events  int   // frames kept per feed
 	bytes   int   // frame bytes kept per feed
-	backlog int64 // a subscriber further behind is dropped
+	backlog int64 // a live subscriber further behind is dropped
+	chunk   int64 // events a subscriber behind the ring reads per snapshot
 }
 
 func (l feedLimits) withDefaults() feedLimits {
@@ -43,6 +44,9 @@ func (l feedLimits) withDefaults() feedLimits {
 	}
 	if l.backlog <= 0 {
 		l.backlog = maxBacklog
+	}
+	if l.chunk <= 0 {
+		l.chunk = catchUpChunk
 	}
 	return l
 }

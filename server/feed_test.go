@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -181,6 +182,41 @@ func TestSSEResumeOlderThanRing(t *testing.T) {
 		if ev := live.next(); ev["id"] != strconv.Itoa(id) || ev["data"] == "" {
 			t.Fatalf("live: %v, want id %d with data", ev, id)
 		}
+	}
+}
+
+// TestSSEResumeFarBehind: Last-Event-ID resumes from any distance behind,
+// many times the backlog that drops a live subscriber, reading segments and
+// the tail in chunks, and then goes live; a ranged resume that far behind
+// ends at its range's end.
+func TestSSEResumeFarBehind(t *testing.T) {
+	ts := startServer(t, withFeedLimits(feedLimits{events: 8, backlog: 50, chunk: 64}))
+	ts.postEvent("/user/stream", "text/plain", "first")
+	for i := range 10 {
+		ts.postBulk("/user/stream", 100, 10)
+		if i == 4 {
+			if err := ts.eng.Flush(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	resumed := ts.subscribe("/user/stream?data=true", "Last-Event-ID", "3")
+	ranged := ts.subscribe("/user/stream?to=700", "Last-Event-ID", "3")
+	ts.postEvent("/user/stream", "text/plain", "last")
+	const last = 1 + 1000 // the id of "last"
+	for id := 4; id <= last; id++ {
+		if ev := resumed.next(); ev["id"] != strconv.Itoa(id) || ev["data"] == "" {
+			t.Fatalf("resumed: %v, want id %d with data", ev, id)
+		}
+	}
+	got := ranged.rest() // the events, then the bare id line that ends it
+	if n := len(got) - 1; n != 700-4 || got[0]["id"] != "4" || got[n-1]["id"] != "699" || got[n]["event"] != "" {
+		t.Fatalf("ranged resume sent %d blocks (first %v, last %v), want ids 4 to 699 and an end", len(got), got[0], got[len(got)-1])
+	}
+	// The resumed subscriber is live now: a later event reaches it.
+	ts.postEvent("/user/stream", "text/plain", "later")
+	if ev := resumed.next(); ev["id"] != strconv.Itoa(last+1) {
+		t.Fatalf("resumed, live: %v, want id %d", ev, last+1)
 	}
 }
 

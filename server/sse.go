@@ -22,11 +22,13 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// SSE limits: a subscriber more than maxBacklog events behind is dropped
-// (it can resume with Last-Event-ID); a comment keeps idle connections open.
-// The feed's ring size is in feed.go.
+// SSE limits: a live subscriber more than maxBacklog events behind is
+// dropped (it can resume with Last-Event-ID, from any distance: catchUp
+// reads catchUpChunk events per snapshot); a comment keeps idle
+// connections open. The feed's ring size is in feed.go.
 const (
 	maxBacklog   = 100_000
+	catchUpChunk = 10_000
 	sseKeepAlive = 15 * time.Second
 )
 
@@ -54,8 +56,9 @@ func (s *Server) subscribe(ctx *fasthttp.RequestCtx, st *engine.Stream, r query.
 	if start < next {
 		seenTS = math.MinInt64 // the events from start on are still to be seen
 	}
+	lim := s.opts.feedLimits.withDefaults()
 	sub := &subscriber{s: s, st: st, r: r, withData: withData, pos: start, seenTS: seenTS,
-		backlog: s.opts.feedLimits.withDefaults().backlog, grant: g}
+		backlog: lim.backlog, chunk: lim.chunk, grant: g}
 	if sub.ended() {
 		// Nothing of the range is left: 204 is what tells an EventSource
 		// not to reconnect.
@@ -91,6 +94,8 @@ type subscriber struct {
 	pos      int64 // the next id to consider
 	seenTS   int64 // no event from pos on has a lower _ts
 	backlog  int64
+	chunk    int64
+	live     bool // has read from the feed's ring: from then on, falling backlog behind drops it
 	client   client
 	grant    liveGrant
 	frames   []frame              // scratch for pulls
@@ -123,10 +128,11 @@ func (sub *subscriber) run(w *bufio.Writer) {
 			}
 			continue
 		}
-		if p.next-sub.pos > sub.backlog {
+		if sub.live && p.next-sub.pos > sub.backlog {
 			sub.drop(w)
 			return
 		}
+		sub.live = true
 		n := 0
 		for k := range p.frames {
 			fr := &p.frames[k]
@@ -301,12 +307,16 @@ func (sub *subscriber) drop(w *bufio.Writer) {
 	w.Flush()
 }
 
-// catchUp sends the events from sub.pos to the stream's end read from a
-// snapshot, as a listing does; false ends the subscription.
+// catchUp sends the events from sub.pos on, at most sub.chunk of them,
+// read from a snapshot as a listing does; false ends the subscription.
+// A subscriber that has not yet been live (one resuming with Last-Event-ID,
+// or starting at from) reads any distance behind at its own pace, one chunk
+// per snapshot so that none is held long; a live one that fell behind the
+// ring and more than backlog events behind is dropped, and may resume.
 func (sub *subscriber) catchUp(w *bufio.Writer) bool {
 	snap := sub.st.Snapshot()
 	defer snap.Release()
-	if snap.NextID-sub.pos > sub.backlog {
+	if sub.live && snap.NextID-sub.pos > sub.backlog {
 		sub.drop(w)
 		return false
 	}
@@ -325,7 +335,8 @@ func (sub *subscriber) catchUp(w *bufio.Writer) bool {
 		}
 	}
 	rr := sub.r
-	rr.From, rr.To, rr.Limit = max(sub.pos, sub.r.From), min(snap.NextID, sub.r.To), 0
+	end := min(snap.NextID, sub.r.To, sub.pos+sub.chunk)
+	rr.From, rr.To, rr.Limit = max(sub.pos, sub.r.From), end, 0
 	err := sub.s.reads.Read(closingCtx{sub.s.closing}, snap, rr, func(rec arrow.RecordBatch) error {
 		ids := rec.Column(0).(*array.Int64)
 		events := rec.Column(2).(*array.String)
@@ -344,8 +355,10 @@ func (sub *subscriber) catchUp(w *bufio.Writer) bool {
 		}
 		return nil
 	})
-	sub.pos = snap.NextID
-	sub.seenTS = max(sub.seenTS, lastDurableTS(snap))
+	sub.pos = end
+	if end == snap.NextID {
+		sub.seenTS = max(sub.seenTS, lastDurableTS(snap))
+	}
 	return err == nil && w.Flush() == nil
 }
 
