@@ -1,8 +1,12 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -88,5 +92,65 @@ func TestCompaction(t *testing.T) {
 		if _, err := e.store.Open(ctx, s.Key); !errors.Is(err, base.ErrNotFound) {
 			t.Fatalf("old segment %s still there: %v", s.Key, err)
 		}
+	}
+}
+
+// TestRemoveOrphansAtOpen: at a restart, segments that compaction replaced
+// (still awaiting their grace period) and those of a flush that never
+// committed are deleted, and the log tells the two apart: only the second
+// is a warning.
+func TestRemoveOrphansAtOpen(t *testing.T) {
+	ctx := context.Background()
+	var logs bytes.Buffer
+	opts := Options{Flush: FlushOptions{MaxRows: 1000}, manualFlush: true, RetentionInterval: time.Minute,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+	e, st, bodies := openDemo(t, opts)
+	for _, b := range bodies[:3] {
+		if _, err := e.AppendArrow(ctx, st, b, 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	replaced := append([]manifest.Segment(nil), st.Snapshot().Manifest.Segments...)
+	if n, err := e.compact(ctx, st); err != nil || n != 3 {
+		t.Fatalf("compact = %d, %v", n, err)
+	}
+	uncommitted := fmt.Sprintf("%s%020d-%020d.parquet", st.prefix, 750, 999)
+	if err := e.store.PutIfAbsent(ctx, uncommitted, []byte("PAR1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	opts.DataDir = e.opts.DataDir
+	e2, err := Open(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e2.Close(ctx)
+	if _, err := e2.Stream(base.StreamName{Account: "demo", Name: "events"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range append([]string{uncommitted}, replaced[0].Key, replaced[1].Key, replaced[2].Key) {
+		if _, err := e2.store.Open(ctx, k); !errors.Is(err, base.ErrNotFound) {
+			t.Errorf("%s still there after the restart: %v", k, err)
+		}
+	}
+	var warn, info int
+	for _, line := range strings.Split(logs.String(), "\n") {
+		switch {
+		case strings.Contains(line, "level=WARN") && strings.Contains(line, "uncommitted segment"):
+			warn++
+			if !strings.Contains(line, uncommitted) {
+				t.Errorf("warning for a segment that was not the uncommitted one: %s", line)
+			}
+		case strings.Contains(line, "level=INFO") && strings.Contains(line, "replaced segment"):
+			info++
+		}
+	}
+	if warn != 1 || info != 3 {
+		t.Fatalf("%d warnings and %d infos, want 1 and 3; log:\n%s", warn, info, logs.String())
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -244,8 +245,11 @@ func (e *Engine) addStream(ctx context.Context, def streamDef) (*Stream, error) 
 }
 
 // removeOrphans deletes segment objects under the stream's prefix that no
-// committed manifest names: leftovers of a flush that crashed between the
-// segment and the manifest commit. Their rows are still in the WAL.
+// committed manifest names. Those with ids past the manifest's end are
+// leftovers of a flush that crashed between the segment and the manifest
+// commit (their rows are still in the WAL); the others were replaced by a
+// compaction or trimmed by retention, and awaited their grace period,
+// which no reader needs after a restart.
 func (e *Engine) removeOrphans(ctx context.Context, st *Stream) {
 	keys, err := e.store.List(ctx, st.prefix)
 	if err != nil {
@@ -257,11 +261,28 @@ func (e *Engine) removeOrphans(ctx context.Context, st *Stream) {
 	}
 	for _, k := range keys {
 		if strings.HasSuffix(k, ".parquet") && !known[k] {
-			if err := e.store.Delete(ctx, k); err == nil {
-				e.opts.Logger.Warn("removed an uncommitted segment", "key", k)
+			if err := e.store.Delete(ctx, k); err != nil {
+				continue
+			}
+			if last, ok := segmentLastID(k); ok && last < st.manifest.NextID() {
+				e.opts.Logger.Info("removed a replaced segment (compacted or trimmed before the restart)", "key", k)
+			} else {
+				e.opts.Logger.Warn("removed an uncommitted segment (a flush ended before its manifest commit; its events are in the WAL)", "key", k)
 			}
 		}
 	}
+}
+
+// segmentLastID returns the last id in a segment key's name
+// ({first}-{last}.parquet, as flush and compaction write it).
+func segmentLastID(key string) (int64, bool) {
+	name := strings.TrimSuffix(key[strings.LastIndexByte(key, '/')+1:], ".parquet")
+	_, last, ok := strings.Cut(name, "-")
+	if !ok {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(last, 10, 64)
+	return id, err == nil
 }
 
 // CreateTopic creates the stream name with the given payload schema, or
