@@ -278,6 +278,10 @@ func TestTypedTextEvents(t *testing.T) {
 	if r.code != 200 || string(bytes.TrimSpace(r.body)) != "3" {
 		t.Fatalf("form-data: %d %s, want 3", r.code, r.body)
 	}
+	r = ts.admin("POST", "/user/site:visit", []byte("page=%2Fe&ms=5&ok=true&tags=solo"), "Content-Type", "application/x-www-form-urlencoded")
+	if r.code != 200 || string(bytes.TrimSpace(r.body)) != "4" {
+		t.Fatalf("urlencoded form with a list field given once: %d %s, want 4", r.code, r.body)
+	}
 	r = ts.admin("POST", "/user/site:visit", []byte("page,ms,ok\n/e,-1,true\n"), "Content-Type", "text/csv")
 	if r.code != 400 || !strings.Contains(r.errorText(t), "/ms") {
 		t.Fatalf("negative uint32: %d %s, want 400 naming /ms", r.code, r.body)
@@ -289,7 +293,8 @@ func TestTypedTextEvents(t *testing.T) {
 	r.json(t, &evs)
 	got, _ := json.Marshal(evs)
 	const want = `[{"data":{"ms":12,"ok":true,"page":"/a","tags":["x","y"]}},{"data":{"ms":7,"ok":false,"page":"/b"}},` +
-		`{"data":{"ms":3,"ok":true,"page":"/c","tags":["p","q"]}},{"data":{"ms":4,"ok":false,"page":"/d"}}]`
+		`{"data":{"ms":3,"ok":true,"page":"/c","tags":["p","q"]}},{"data":{"ms":4,"ok":false,"page":"/d"}},` +
+		`{"data":{"ms":5,"ok":true,"page":"/e","tags":["solo"]}}]`
 	if string(got) != want {
 		t.Fatalf("stored:\n%s\nwant\n%s", got, want)
 	}

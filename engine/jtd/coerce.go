@@ -12,7 +12,9 @@ import (
 // properties-form schema, says what they are: "true"/"false" for a boolean,
 // a decimal for a number type, JSON text for an elements, values,
 // properties or discriminator form or the empty form, each element of a
-// repeated field for an elements form. An empty value of an optional
+// repeated field for an elements form, and a value that is not a JSON
+// array for an elements form as a list of that one element (of none when
+// it is empty). An empty value of an optional
 // property is left out, of a nullable one null. Anything else, including a
 // value that does not convert, stays as it is, so that validation then
 // names it. obj is not modified.
@@ -82,6 +84,13 @@ func coerceValue(s *Schema, v any) any {
 			if json.Valid([]byte(t)) {
 				return json.RawMessage(t)
 			}
+		}
+		if s.form == FormElements {
+			// A form field given once is a list of one; given empty, of none.
+			if t == "" {
+				return []any{}
+			}
+			return []any{coerceValue(s.elements, text)}
 		}
 	}
 	return text
