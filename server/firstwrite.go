@@ -1,6 +1,8 @@
 package server
 
 import (
+	"fmt"
+
 	"github.com/valyala/fasthttp"
 
 	"github.com/ducktail/ducktail/base"
@@ -19,6 +21,13 @@ func parseEvents(types *engine.Stream, media, ct string, body []byte, ev engine.
 	case isBulk(media):
 		if evs, err = parseBulk(ct, body, ev); err != nil {
 			return ev, nil, err
+		}
+		// A part is an event as a single POST's body is: a form part is
+		// checked, and typed like one.
+		for i := range evs {
+			if err := formEvent(types, &evs[i], mediaType(evs[i].ContentType)); err != nil {
+				return ev, nil, fmt.Errorf("multipart part %d: %w", i, err)
+			}
 		}
 		evs[0].Index = ev.Index
 		return ev, evs, nil
@@ -39,23 +48,31 @@ func parseEvents(types *engine.Stream, media, ct string, body []byte, ev engine.
 	// sends any text as one ("Sale: 50% off!"), and nothing reads it as a
 	// form. A typed one is parsed into fields (typedForm), which refuses a
 	// broken escape.
-	if media != formURLEncoded {
-		if err := validateForm(media, ct, body); err != nil {
-			return ev, nil, err
-		}
-	}
 	if ev.Type == "" {
 		ev.Type = media
 		if err := path.ValidateEventType(ev.Type); err != nil {
 			return ev, nil, err
 		}
 	}
-	if types != nil {
-		if err := typedForm(types, &ev, media); err != nil {
-			return ev, nil, err
-		}
+	if err := formEvent(types, &ev, media); err != nil {
+		return ev, nil, err
 	}
 	return ev, nil, nil
+}
+
+// formEvent checks ev, an event of the given media type, if it is a form
+// (an untyped urlencoded one excepted, see parseEvents), and converts it to
+// its type's JSON when its type has a definition in types (nil: no types).
+func formEvent(types *engine.Stream, ev *engine.Event, media string) error {
+	if media != formURLEncoded {
+		if err := validateForm(media, ev.ContentType, ev.Data); err != nil {
+			return err
+		}
+	}
+	if types != nil {
+		return typedForm(types, ev, media)
+	}
+	return nil
 }
 
 // firstWrite makes the stream (or the substream of the factory types) of

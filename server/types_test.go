@@ -137,7 +137,7 @@ func TestTypedEventsErrors(t *testing.T) {
 		{"missing property", ts.admin("POST", "/user/stream:click", []byte(`{"url":"u"}`), "Content-Type", "application/json"), 400, "xpath"},
 		{"not JSON", ts.admin("POST", "/user/stream:click", []byte(`Hello, world!`), "Content-Type", "text/plain"), 400, "not JSON"},
 		{"not UTF-8", ts.admin("POST", "/user/stream:click", []byte("{\"url\":\"caf\xe9\",\"xpath\":[]}"), "Content-Type", "application/json"), 400, "not valid UTF-8 (at byte 11)"},
-		{"CSV row not of the type", ts.admin("POST", "/user/stream:click", []byte("url,xpath\nhttps://x,[]\nhttps://y,a\n"), "Content-Type", "text/csv"), 400, "/xpath"},
+		{"CSV row not of the type", ts.admin("POST", "/user/stream:click", []byte("url,xpath\nhttps://x,[]\nhttps://y,[1]\n"), "Content-Type", "text/csv"), 400, "/xpath"},
 		{"bulk with one bad part", ts.admin("POST", "/user/stream", []byte(
 			"--b\r\nEvent-Type: click\r\nContent-Type: application/json\r\n\r\n"+seedClick+"\r\n"+
 				"--b\r\nEvent-Type: click\r\nContent-Type: application/json\r\n\r\n{\"url\":1,\"xpath\":[]}\r\n--b--\r\n"),
@@ -282,6 +282,16 @@ func TestTypedTextEvents(t *testing.T) {
 	if r.code != 200 || string(bytes.TrimSpace(r.body)) != "4" {
 		t.Fatalf("urlencoded form with a list field given once: %d %s, want 4", r.code, r.body)
 	}
+	bulk := "--b\r\nContent-Type: multipart/form-data; boundary=f\r\n\r\n" + form + "\r\n" +
+		"--b\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\npage=%2Fg&ms=6&ok=true\r\n--b--\r\n"
+	r = ts.admin("POST", "/user/site:visit", []byte(bulk), "Content-Type", "multipart/mixed; boundary=b")
+	if r.code != 200 || string(bytes.TrimSpace(r.body)) != "[5,6]" {
+		t.Fatalf("bulk of forms: %d %s, want [5,6]", r.code, r.body)
+	}
+	r = ts.admin("POST", "/user/site:visit", []byte(strings.Replace(bulk, "ms=6", "ms=x", 1)), "Content-Type", "multipart/mixed; boundary=b")
+	if r.code != 400 || !strings.Contains(r.errorText(t), "/ms") {
+		t.Fatalf("bulk with a bad form: %d %s, want 400 naming /ms", r.code, r.body)
+	}
 	r = ts.admin("POST", "/user/site:visit", []byte("page,ms,ok\n/e,-1,true\n"), "Content-Type", "text/csv")
 	if r.code != 400 || !strings.Contains(r.errorText(t), "/ms") {
 		t.Fatalf("negative uint32: %d %s, want 400 naming /ms", r.code, r.body)
@@ -294,7 +304,8 @@ func TestTypedTextEvents(t *testing.T) {
 	got, _ := json.Marshal(evs)
 	const want = `[{"data":{"ms":12,"ok":true,"page":"/a","tags":["x","y"]}},{"data":{"ms":7,"ok":false,"page":"/b"}},` +
 		`{"data":{"ms":3,"ok":true,"page":"/c","tags":["p","q"]}},{"data":{"ms":4,"ok":false,"page":"/d"}},` +
-		`{"data":{"ms":5,"ok":true,"page":"/e","tags":["solo"]}}]`
+		`{"data":{"ms":5,"ok":true,"page":"/e","tags":["solo"]}},{"data":{"ms":4,"ok":false,"page":"/d"}},` +
+		`{"data":{"ms":6,"ok":true,"page":"/g"}}]`
 	if string(got) != want {
 		t.Fatalf("stored:\n%s\nwant\n%s", got, want)
 	}
