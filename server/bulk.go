@@ -68,7 +68,9 @@ func parseBulk(contentType string, body []byte, def engine.Event) ([]engine.Even
 			ev.Type = t
 		}
 		if ev.Type == "" {
-			ev.Type = mediaType(ev.ContentType)
+			if ev.Type = mediaType(ev.ContentType); ev.Type == "" {
+				return nil, base.Errorf(base.ErrInvalid, "multipart part %d: Content-Type %q has no media type to be the event type, and none is given (Event-Type)", len(evs), ev.ContentType)
+			}
 		}
 		if err := path.ValidateEventType(ev.Type); err != nil {
 			return nil, base.Errorf(base.ErrInvalid, "multipart part %d: %w", len(evs), err)

@@ -67,6 +67,10 @@ func TestPipetEvents(t *testing.T) {
 		{"no key", ts.do("POST", "/user/stream", []byte("x")), 401, "Authorization"},
 		{"forbidden name", post("/user/this", "text/plain", []byte("x")), 400, "forbidden"},
 		{"bad path", post("/user/stream(", "text/plain", []byte("x")), 400, "at 13"},
+		{"no media type, no event type", post("/user/stream", ";;;", []byte("x")), 400, "no media type"},
+		{"bulk part without a media type", post("/user/stream", "multipart/mixed; boundary=b", []byte("--b\r\nContent-Type: ;\r\n\r\nx\r\n--b--\r\n")), 400, "part 0: Content-Type"},
+		{"empty eventType", ts.admin("GET", "/user/stream?eventType=", nil), 400, "eventType: event type is empty"},
+		{"eventType not UTF-8", ts.admin("GET", "/user/stream?eventType=%FF", nil), 400, "invalid UTF-8"},
 	} {
 		if c.r.code != c.code || !strings.Contains(c.r.errorText(t), c.message) {
 			t.Errorf("%s: %d %s, want %d mentioning %q", c.name, c.r.code, c.r.body, c.code, c.message)

@@ -49,7 +49,9 @@ func parseEvents(types *engine.Stream, media, ct string, body []byte, ev engine.
 	// form. A typed one is parsed into fields (typedForm), which refuses a
 	// broken escape.
 	if ev.Type == "" {
-		ev.Type = media
+		if ev.Type = media; media == "" {
+			return ev, nil, base.Errorf(base.ErrInvalid, "Content-Type %q has no media type to be the event type, and none is given (:type, Event-Type or event-type)", ct)
+		}
 		if err := path.ValidateEventType(ev.Type); err != nil {
 			return ev, nil, err
 		}

@@ -91,6 +91,10 @@ func (s *Server) stream(ctx *fasthttp.RequestCtx) {
 	if qs := ctx.QueryArgs().PeekMulti("eventType"); len(qs) > 0 {
 		var q []string
 		for _, v := range qs {
+			if err := path.ValidateEventType(string(v)); err != nil {
+				s.writeError(ctx, fmt.Errorf("query parameter eventType: %w", err))
+				return
+			}
 			q = append(q, string(v))
 		}
 		if len(r.Types) == 0 {

@@ -49,9 +49,23 @@ func (s *Server) subscribe(ctx *fasthttp.RequestCtx, st *engine.Stream, r query.
 		start = r.From
 	}
 	if v := ctx.Request.Header.Peek("Last-Event-ID"); len(v) > 0 {
-		if id, err := strconv.ParseInt(string(v), 10, 64); err == nil && id >= 0 {
-			start = id + 1
+		// Only an id this stream sent resumes it: anything else would
+		// wait at a position no event of the stream had, silently
+		// skipping the events before it, as a Kafka consumer with an
+		// offset out of range is refused.
+		id, err := strconv.ParseInt(string(v), 10, 64)
+		switch {
+		case err != nil || id < 0:
+			s.writeError(ctx, base.Errorf(base.ErrInvalid, "Last-Event-ID %q: want the id of an event of the stream (an integer from 0)", v[:min(len(v), 64)]))
+			return
+		case id >= next && next == 0:
+			s.writeError(ctx, base.Errorf(base.ErrInvalid, "Last-Event-ID %d: the stream holds no events yet", id))
+			return
+		case id >= next:
+			s.writeError(ctx, base.Errorf(base.ErrInvalid, "Last-Event-ID %d is past the stream's end: its last event is %d", id, next-1))
+			return
 		}
+		start = id + 1
 	}
 	if start < next {
 		seenTS = math.MinInt64 // the events from start on are still to be seen

@@ -121,6 +121,15 @@ func TestSubscriptions(t *testing.T) {
 			t.Fatalf("resumed: %v, want id %s", ev, want)
 		}
 	}
+	// Only an id the stream sent resumes it.
+	for _, c := range []struct{ id, says string }{
+		{"abc", "want the id of an event"}, {"-1", "want the id of an event"}, {"3", "past the stream's end: its last event is 2"},
+	} {
+		r := ts.do("GET", "/user/stream", nil, "Accept", "text/event-stream", "Authorization", "Bearer "+testAdminKey, "Last-Event-ID", c.id)
+		if r.code != 400 || !strings.Contains(r.errorText(t), c.says) {
+			t.Errorf("Last-Event-ID %s: %d %s, want 400 saying %q", c.id, r.code, r.body, c.says)
+		}
+	}
 	// data is a boolean: anything else is a mistake worth saying.
 	r := ts.do("GET", "/user/stream?data=yes", nil, "Accept", "text/event-stream", "Authorization", "Bearer "+testAdminKey)
 	if r.code != 400 || !strings.Contains(r.errorText(t), "data=") {
