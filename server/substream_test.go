@@ -92,6 +92,7 @@ func TestSubstreams(t *testing.T) {
 		{"GET", "/eric/events(3)", 404, "does not exist"},
 		{"GET", "/eric/events(2)[5]", 404, "eric/events(2) has no event 5"},
 		{"POST", "/eric/nofactory(1)", 404, "factory"},
+		{"PUT", "/eric/events(1):click", 405, "a substream's types are its factory's: PUT /eric/events:{type}"},
 	} {
 		r := ts.admin(c.method, c.path, []byte("z"), "Content-Type", "text/plain")
 		if r.code != c.code || !strings.Contains(r.errorText(t), c.says) {

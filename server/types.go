@@ -28,8 +28,12 @@ func (s *Server) putEventType(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	if p.Type == "" || p.Sub != nil || len(p.Chain) > 0 || p.Suffix != "" || p.Logs || p.Pipe != nil || p.Index >= 0 {
-		writeErrorBody(ctx, fasthttp.StatusMethodNotAllowed,
-			"PUT defines an event type: PUT /{account}/{stream}:{type} with a JSON Type Definition as the body", 0)
+		msg := "PUT defines an event type: PUT /{account}/{stream}:{type} with a JSON Type Definition as the body"
+		if p.Sub != nil && p.Type != "" {
+			// A factory's types hold for all its substreams.
+			msg += "; a substream's types are its factory's: PUT /" + p.Account + "/" + p.Stream + ":{type}"
+		}
+		writeErrorBody(ctx, fasthttp.StatusMethodNotAllowed, msg, 0)
 		ctx.Response.Header.Set("Allow", streamMethods(p))
 		return
 	}
